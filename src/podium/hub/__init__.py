@@ -1,0 +1,1 @@
+"""hub layer (see ARCHITECTURE.md)."""
