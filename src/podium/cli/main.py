@@ -1,0 +1,99 @@
+"""The ``podium`` command. Thin: each command parses, calls one function, renders.
+
+The submit-model flags (``--hf-repo``, ``--vllm.max-model-len`` ...) are not click
+options: they pass through to Podium's own parser (podium.spec.parse), which is generated
+from the flag table, so that both ``--key value`` and ``--key=value`` work and errors
+carry Podium's codes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from podium.cli import info as info_cmds
+from podium.cli.check import run_check
+from podium.spec.docs import flags_epilog
+
+app = typer.Typer(
+    name="podium",
+    help="Podium: check, serve, evaluate and rank LLM model submissions.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+app.command("flags", help="List every submit-model flag (--json: the JSON schema; --markdown: the docs).")(
+    info_cmds.flags
+)
+app.command("model-types", help="List the Neuron model types and the architectures they serve.")(
+    info_cmds.model_types
+)
+app.command("targets", help="List the hardware targets.")(info_cmds.targets)
+
+
+@app.command(
+    "check",
+    context_settings=PASSTHROUGH,
+    epilog=flags_epilog(),
+    help="Check a submission without running it: flags, model, preflight and launch plan. "
+    "Takes the submit-model flags. Exit status 0: no error finding; 1: rejected.",
+)
+def check(
+    ctx: typer.Context,
+    model_dir: Annotated[
+        Path | None, typer.Option("--model-dir", help="A model directory on your disk instead of the Hub.")
+    ] = None,
+    target: Annotated[str | None, typer.Option("--target", help="Hardware target (default: cpu, or the challenge's).")] = None,
+    challenge: Annotated[Path | None, typer.Option("--challenge", help="A challenge YAML file: target, defaults, limits.")] = None,
+    hf_token: Annotated[
+        str | None, typer.Option("--hf-token", help="Token for gated/private repos (default: $HF_TOKEN). Never printed.")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    token = hf_token or os.environ.get("HF_TOKEN") or None
+    code = run_check(
+        list(ctx.args),
+        model_dir=model_dir,
+        target=target,
+        challenge=challenge,
+        token=token,
+        json_out=json_out,
+    )
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv
+    if debug:
+        sys.argv.remove("--debug")
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # the last resort: never a bare traceback for a user
+        from podium.cli.render import err
+        from podium.errors import PodiumError
+
+        if debug:
+            raise
+        if isinstance(exc, PodiumError):
+            from podium.cli.render import render_error
+
+            render_error(exc)
+            sys.exit(1)
+        err.print(f"[bold red]internal error[/]: {type(exc).__name__}: {exc}")
+        err.print("  hint: run again with --debug for the traceback, and report it")
+        sys.exit(3)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,55 @@
+"""From the command line to a spec and a target: shared by ``check`` and ``run``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from podium.errors import Finding
+from podium.plan.types import Target
+from podium.spec.submission import SubmissionSpec
+
+
+@dataclass(frozen=True)
+class Prepared:
+    spec: SubmissionSpec
+    target: Target
+    findings: list[Finding] = field(default_factory=list)
+    challenge: Any = None
+
+
+def local_repo_id(model_dir: Path) -> str:
+    """``--model-dir ./my model`` without ``--hf-repo`` is named ``local/my-model``."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(model_dir).resolve().name).strip("-.") or "model"
+    return f"local/{name}"
+
+
+def prepare(
+    argv: list[str],
+    *,
+    model_dir: Path | None,
+    target: str | None,
+    challenge: Path | None,
+) -> Prepared:
+    from podium.plan.targets import DEFAULT_TARGET, get_target
+    from podium.spec.parse import canonical, parse_submit_args
+
+    argv = list(argv)
+    if model_dir is not None and not any(canonical(a.split("=", 1)[0]) == "hf-repo" for a in argv):
+        argv = ["--hf-repo", local_repo_id(model_dir), *argv]
+    findings: list[Finding] = []
+    loaded = None
+    if challenge is not None:
+        from podium.evaluate.challenge import load_challenge
+
+        loaded = load_challenge(challenge)
+        spec = parse_submit_args(argv, extras=loaded.extra_flags())
+        findings.extend(loaded.check_flags(spec.flags(), set(spec.given)))
+        spec = loaded.apply_defaults(spec)
+        target_name = target or loaded.target
+    else:
+        spec = parse_submit_args(argv)
+        target_name = target or DEFAULT_TARGET
+    return Prepared(spec=spec, target=get_target(target_name), findings=findings, challenge=loaded)
