@@ -32,8 +32,22 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 # Files the Hub stores through LFS (their blob is named by sha256): weights and other
 # binaries. Everything else is a plain git blob (named by its git sha1).
 _LFS_SUFFIXES = (
-    ".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".pkl", ".gguf", ".h5", ".msgpack",
-    ".onnx", ".model", ".npz", ".npy", ".zip", ".tar", ".gz",
+    ".safetensors",
+    ".bin",
+    ".pt",
+    ".pth",
+    ".ckpt",
+    ".pkl",
+    ".gguf",
+    ".h5",
+    ".msgpack",
+    ".onnx",
+    ".model",
+    ".npz",
+    ".npy",
+    ".zip",
+    ".tar",
+    ".gz",
 )
 _LFS_MIN_SIZE = 10 * 1024 * 1024
 
