@@ -104,7 +104,7 @@ def numeric(output: str, sample: Sample, position: str = "last", tolerance: floa
 
 
 _MC_PATTERNS = (
-    re.compile(r"^\s*[\(\[]?([A-E])[\)\]]?\s*[.:)]?\s*$"),  # "B", "(B)", "B.", "[B]"
+    re.compile(r"^\s*[\(\[]?([A-E])[\)\]]?\s*[.:)]?\s*$", re.IGNORECASE),  # "B", "(b)", "B.", "[B]"
     re.compile(r"\banswer\s*(?:is|:)?\s*:?\s*(?:option\s*)?[\(\[]?([A-E])\b(?![a-z'])", re.IGNORECASE),
     re.compile(r"^\s*(?:option\s*)?[\(\[]?([A-E])(?:[\)\].:]|\s+-|\s*$)"),  # "B) Paris", "B. Paris"
     re.compile(r"[\(\[]([A-E])[\)\]]"),  # "... (B) ..."
