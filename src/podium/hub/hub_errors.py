@@ -163,15 +163,6 @@ def translate(
             "check that the token (--hf-token or HF_TOKEN) is valid and has read access",
         )
     if isinstance(exc, hf.RepositoryNotFoundError):
-        if (
-            status == 401
-            and "invalid credentials" in str(getattr(exc, "server_message", "")).lower()
-        ):
-            return err(
-                Code.REPO_ACCESS_DENIED,
-                f"the Hugging Face Hub refused the token while reading '{repo}'",
-                "the token is invalid or expired: create a new one with read access",
-            )
         private = " (or it is private and no token with access was given)" if status == 401 else ""
         return err(
             Code.REPO_NOT_FOUND,
