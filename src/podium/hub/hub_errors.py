@@ -44,7 +44,7 @@ TOKEN_HINT = (
 
 
 def redact(text: str, token: str | None) -> str:
-    """``text`` with every occurrence of ``token`` (and of Bearer credentials) masked."""
+    """``text`` with every occurrence of ``token`` masked as ``***``."""
     if token:
         text = text.replace(token, "***")
     return text
