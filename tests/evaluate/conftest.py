@@ -89,7 +89,17 @@ def make_handler(stub: Stub):
 
             # a role-only first chunk, as vLLM sends for chat
             if api == "chat":
-                send({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+                send(
+                    {
+                        "choices": [
+                            {
+                                "index": 0,
+                                "delta": {"role": "assistant", "content": ""},
+                                "finish_reason": None,
+                            }
+                        ]
+                    }
+                )
             if model == "drip":
                 time.sleep(0.2)
             pieces = list(_chunks(api, reply))
@@ -100,7 +110,16 @@ def make_handler(stub: Stub):
             last = {"index": 0, "finish_reason": "stop"}
             last.update({"delta": {}} if api == "chat" else {"text": ""})
             send({"choices": [last]})
-            send({"choices": [], "usage": {"prompt_tokens": 11, "completion_tokens": len(pieces), "total_tokens": 11 + len(pieces)}})
+            send(
+                {
+                    "choices": [],
+                    "usage": {
+                        "prompt_tokens": 11,
+                        "completion_tokens": len(pieces),
+                        "total_tokens": 11 + len(pieces),
+                    },
+                }
+            )
             self.wfile.write(b"data: [DONE]\n\n")
 
     return Handler

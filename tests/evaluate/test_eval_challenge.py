@@ -9,7 +9,12 @@ import pytest
 import yaml
 
 from podium.errors import Code, EvalError, Severity
-from podium.evaluate.challenge import apply_defaults, challenge_from_dict, check_flags, load_challenge
+from podium.evaluate.challenge import (
+    apply_defaults,
+    challenge_from_dict,
+    check_flags,
+    load_challenge,
+)
 from podium.spec.flags import Group, Kind
 from podium.spec.parse import parse_submit_args
 
@@ -87,12 +92,18 @@ def test_primary_metric_must_be_a_scorer_metric():
 
 def test_unknown_flag_in_defaults_suggests():
     err = invalid(make(defaults={"vllm.max-num-seq": 4}))
-    assert "defaults.vllm.max-num-seq" in err.message and "did you mean vllm.max-num-seqs" in err.message
+    assert (
+        "defaults.vllm.max-num-seq" in err.message
+        and "did you mean vllm.max-num-seqs" in err.message
+    )
 
 
 def test_default_above_maximum_and_badly_typed_default():
     assert "above maximum" in invalid(make(defaults={"vllm.max-num-seqs": 64})).message
-    assert "defaults.vllm.max-num-seqs" in invalid(make(defaults={"vllm.max-num-seqs": "many"})).message
+    assert (
+        "defaults.vllm.max-num-seqs"
+        in invalid(make(defaults={"vllm.max-num-seqs": "many"})).message
+    )
 
 
 def test_maximum_only_for_numeric_flags():
@@ -109,11 +120,16 @@ def test_unknown_scorer_suggests_a_name():
     with pytest.raises(EvalError) as exc:
         challenge_from_dict(data)
     assert exc.value.code is Code.SCORER_UNKNOWN
-    assert "evaluation.scorers.0" in exc.value.message and "did you mean exact_match" in exc.value.message
+    assert (
+        "evaluation.scorers.0" in exc.value.message
+        and "did you mean exact_match" in exc.value.message
+    )
 
 
 def test_bad_scorer_options_and_template():
-    err = invalid(make(evaluation__scorers=[{"name": "numeric", "metric": "accuracy", "options": {"tol": 1}}]))
+    err = invalid(
+        make(evaluation__scorers=[{"name": "numeric", "metric": "accuracy", "options": {"tol": 1}}])
+    )
     assert "evaluation.scorers.0" in err.message and "tol" in err.message
     err = invalid(make(evaluation__prompt_template="{{ prompt "))
     assert "evaluation.prompt_template" in err.message
@@ -142,7 +158,9 @@ def test_extra_flags_are_flag_objects_the_parser_accepts():
 def test_check_flags_not_allowed_and_above_maximum():
     c = challenge_from_dict(BASE)
     values = {"hf-repo": "a/b", "vllm.max-num-seqs": 40, "vllm.enforce-eager": True, "games": 2}
-    findings = check_flags(c, values, ["hf-repo", "vllm.max-num-seqs", "vllm.enforce-eager", "games"])
+    findings = check_flags(
+        c, values, ["hf-repo", "vllm.max-num-seqs", "vllm.enforce-eager", "games"]
+    )
     codes = [f.code for f in findings]
     assert codes == [Code.FLAG_NOT_ALLOWED, Code.FLAG_ABOVE_MAXIMUM]
     assert all(f.severity is Severity.ERROR for f in findings)
@@ -153,7 +171,12 @@ def test_check_flags_not_allowed_and_above_maximum():
 
 def test_check_flags_ok_and_all_allowed_by_default():
     c = challenge_from_dict(make(allowed_flags=...))
-    assert check_flags(c, {"vllm.enforce-eager": True, "vllm.max-num-seqs": 32}, ["vllm.enforce-eager"]) == []
+    assert (
+        check_flags(
+            c, {"vllm.enforce-eager": True, "vllm.max-num-seqs": 32}, ["vllm.enforce-eager"]
+        )
+        == []
+    )
 
 
 def test_apply_defaults_only_fills_flags_not_given():
@@ -171,3 +194,22 @@ def test_max_tokens_and_concurrency_are_capped():
     assert c.max_tokens_for(1000) == 64
     assert c.concurrency_for(None) == 8
     assert c.concurrency_for(500) == 64  # sampling.max_concurrency default
+
+
+def test_submission_spec_helpers():
+    from podium.evaluate.challenge import check_submission, with_defaults
+
+    c = challenge_from_dict(BASE)
+    spec = parse_submit_args(
+        ["--hf-repo", "a/b", "--vllm.max-num-seqs", "40", "--vllm.dtype", "half"],
+        extras=c.extra_flags(),
+    )
+    assert [f.code for f in check_submission(c, spec)] == [
+        Code.FLAG_NOT_ALLOWED,
+        Code.FLAG_ABOVE_MAXIMUM,
+    ]
+    ok = parse_submit_args(["--hf-repo", "a/b", "--vllm.max-num-seqs", "4"], extras=c.extra_flags())
+    filled = with_defaults(c, ok)
+    assert filled.vllm["max-num-seqs"] == 4  # given: kept
+    assert filled.inference["max-tokens"] == 16  # challenge default
+    assert filled.extras["games"] == 3 and filled.given == ok.given

@@ -42,7 +42,11 @@ def test_streams_chat_and_measures_ttft(stub):
 
 def test_completions_api_and_sampling_fields(stub):
     client = EvalClient(
-        stub.url + "/v1/", "ok", api="completions", max_tokens=3, concurrency=2,
+        stub.url + "/v1/",
+        "ok",
+        api="completions",
+        max_tokens=3,
+        concurrency=2,
         sampling={"temperature": 0.0, "top_p": 0.9, "seed": None},
     )
     out = run(client, jobs(3, "completions"))
@@ -55,7 +59,9 @@ def test_completions_api_and_sampling_fields(stub):
 
 def test_results_keep_input_order_and_progress(stub):
     seen = []
-    client = EvalClient(stub.url, "ok", max_tokens=5, concurrency=4, on_progress=lambda d, t: seen.append((d, t)))
+    client = EvalClient(
+        stub.url, "ok", max_tokens=5, concurrency=4, on_progress=lambda d, t: seen.append((d, t))
+    )
     out = run(client, jobs(10))
     assert [r.id for r in out.results] == [f"s{i}" for i in range(10)]
     assert seen[0] == (0, 10) and seen[-1] == (10, 10) and len(seen) == 11
@@ -87,7 +93,9 @@ def test_connection_reset_before_response_is_retried(stub):
 
 
 def test_connection_refused_is_retried_a_bounded_number_of_times(free_port_url):
-    client = EvalClient(free_port_url, "ok", max_tokens=5, concurrency=1, connect_retries=2, backoff_s=0.01)
+    client = EvalClient(
+        free_port_url, "ok", max_tokens=5, concurrency=1, connect_retries=2, backoff_s=0.01
+    )
     res = run(client, jobs(1)).results[0]
     assert res.attempts == 3
     assert res.error.startswith("connection failed after 3 attempts: ConnectError")
@@ -102,7 +110,9 @@ def test_request_timeout_is_an_error_not_a_retry(stub):
 
 
 def test_total_timeout_fails_the_evaluation(stub):
-    client = EvalClient(stub.url, "slow", max_tokens=5, concurrency=1, request_timeout=10, total_timeout=0.3)
+    client = EvalClient(
+        stub.url, "slow", max_tokens=5, concurrency=1, request_timeout=10, total_timeout=0.3
+    )
     with pytest.raises(EvalError) as exc:
         run(client, jobs(2))
     assert exc.value.code is Code.EVAL_FAILED and "0 of 2" in exc.value.message
@@ -121,14 +131,18 @@ def test_is_alive_exception_stops_the_run(stub):
         if calls["n"] >= 2:
             raise Died("engine exited with code -9")
 
-    client = EvalClient(stub.url, "ok", max_tokens=5, concurrency=1, is_alive=is_alive, alive_interval_s=0.05)
+    client = EvalClient(
+        stub.url, "ok", max_tokens=5, concurrency=1, is_alive=is_alive, alive_interval_s=0.05
+    )
     with pytest.raises(Died, match="code -9"):
         run(client, jobs(50))
     assert len(stub.requests) < 50
 
 
 def test_is_alive_false_is_engine_crashed(free_port_url):
-    client = EvalClient(free_port_url, "ok", max_tokens=5, concurrency=2, is_alive=lambda: False, backoff_s=0.01)
+    client = EvalClient(
+        free_port_url, "ok", max_tokens=5, concurrency=2, is_alive=lambda: False, backoff_s=0.01
+    )
     with pytest.raises(EngineError) as exc:
         run(client, jobs(3))
     assert exc.value.code is Code.ENGINE_CRASHED

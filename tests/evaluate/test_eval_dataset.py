@@ -10,10 +10,29 @@ from podium.errors import Code, EvalError
 from podium.evaluate.dataset import PromptTemplate, build_messages, build_prompt, load_dataset
 
 GOOD = [
-    {"id": "a", "prompt": "Capital of France?", "answer": "Paris", "split": "public", "kind": "facts"},
-    {"id": "b", "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "2+2?"}],
-     "answers": ["4", "four"], "split": "private"},
-    {"id": "c", "prompt": "Which flies?", "choices": ["Dog", "Eagle"], "answer": "B", "split": "public"},
+    {
+        "id": "a",
+        "prompt": "Capital of France?",
+        "answer": "Paris",
+        "split": "public",
+        "kind": "facts",
+    },
+    {
+        "id": "b",
+        "messages": [
+            {"role": "system", "content": "be brief"},
+            {"role": "user", "content": "2+2?"},
+        ],
+        "answers": ["4", "four"],
+        "split": "private",
+    },
+    {
+        "id": "c",
+        "prompt": "Which flies?",
+        "choices": ["Dog", "Eagle"],
+        "answer": "B",
+        "split": "public",
+    },
 ]
 
 
@@ -46,10 +65,31 @@ def test_good_dataset(tmp_path):
         ({"id": "x", "prompt": "q", "split": "public"}, "answer", "exactly one"),
         ({"id": "x", "prompt": "q", "answers": [], "split": "public"}, "answers", "non-empty"),
         ({"prompt": "q", "answer": "a", "split": "public"}, "id", "required"),
-        ({"id": "x", "prompt": "q", "answer": "a", "split": "public", "colour": 1}, "colour", "unknown field"),
-        ({"id": "x", "messages": [{"role": "bot", "content": "hi"}], "answer": "a", "split": "public"}, "messages[0]", "role"),
-        ({"id": "x", "prompt": "q", "choices": ["A"], "answer": "A", "split": "public"}, "choices", "2 to 5"),
-        ({"id": "x", "prompt": "q", "choices": ["x", "y"], "answer": "C", "split": "public"}, "answer", "A, B"),
+        (
+            {"id": "x", "prompt": "q", "answer": "a", "split": "public", "colour": 1},
+            "colour",
+            "unknown field",
+        ),
+        (
+            {
+                "id": "x",
+                "messages": [{"role": "bot", "content": "hi"}],
+                "answer": "a",
+                "split": "public",
+            },
+            "messages[0]",
+            "role",
+        ),
+        (
+            {"id": "x", "prompt": "q", "choices": ["A"], "answer": "A", "split": "public"},
+            "choices",
+            "2 to 5",
+        ),
+        (
+            {"id": "x", "prompt": "q", "choices": ["x", "y"], "answer": "C", "split": "public"},
+            "answer",
+            "A, B",
+        ),
     ],
 )
 def test_errors_name_line_and_field(tmp_path, row, field, words):
@@ -74,7 +114,9 @@ def test_missing_file(tmp_path):
 
 def test_template_renders_choices_and_never_sees_answers(tmp_path):
     s = load_dataset(write(tmp_path, GOOD))
-    t = PromptTemplate("{{ prompt }}{% if choices %}{% for c in choices %}\n{{ letters[loop.index0] }}) {{ c }}{% endfor %}{% endif %}")
+    t = PromptTemplate(
+        "{{ prompt }}{% if choices %}{% for c in choices %}\n{{ letters[loop.index0] }}) {{ c }}{% endfor %}{% endif %}"
+    )
     assert t.render(s[2]) == "Which flies?\nA) Dog\nB) Eagle"
     with pytest.raises(EvalError) as exc:
         PromptTemplate("{{ answer }}").render(s[0])
@@ -83,7 +125,9 @@ def test_template_renders_choices_and_never_sees_answers(tmp_path):
 
 def test_template_is_sandboxed_and_participant_errors_are_flag_errors(tmp_path):
     s = load_dataset(write(tmp_path, GOOD))
-    t = PromptTemplate("{{ prompt.__class__.__mro__ }}", origin="--prompt-template-path", code=Code.FLAG_INVALID)
+    t = PromptTemplate(
+        "{{ prompt.__class__.__mro__ }}", origin="--prompt-template-path", code=Code.FLAG_INVALID
+    )
     with pytest.raises(EvalError) as exc:
         t.render(s[0])
     assert exc.value.code is Code.FLAG_INVALID and "--prompt-template-path" in exc.value.message

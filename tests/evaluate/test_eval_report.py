@@ -25,8 +25,15 @@ def rows():
     out = []
     for i in range(10):
         r = SampleResult(
-            id=f"s{i}", split="public" if i < 4 else "private", kind="facts" if i % 2 else "math", prompt="q",
-            output="x", prompt_tokens=10, output_tokens=5, latency_s=0.1 * (i + 1), ttft_s=0.01 * (i + 1),
+            id=f"s{i}",
+            split="public" if i < 4 else "private",
+            kind="facts" if i % 2 else "math",
+            prompt="q",
+            output="x",
+            prompt_tokens=10,
+            output_tokens=5,
+            latency_s=0.1 * (i + 1),
+            ttft_s=0.01 * (i + 1),
         )
         r.scores = {"accuracy": float(i % 3 == 0)}
         out.append(r)
@@ -65,10 +72,17 @@ def make_report():
     results = rows()
     metrics, by_kind, counts = aggregate(results, ["accuracy"])
     return EvalReport(
-        challenge="mini", primary_metric="accuracy", primary_split="public",
-        primary_value=metrics["public"]["accuracy"], primary_by_split={s: m["accuracy"] for s, m in metrics.items()},
-        metrics=metrics, by_kind=by_kind, counts=counts,
-        requests=RequestStats.from_results(results, 2.0), stage_timings={"serve": 1.5}, samples=results,
+        challenge="mini",
+        primary_metric="accuracy",
+        primary_split="public",
+        primary_value=metrics["public"]["accuracy"],
+        primary_by_split={s: m["accuracy"] for s, m in metrics.items()},
+        metrics=metrics,
+        by_kind=by_kind,
+        counts=counts,
+        requests=RequestStats.from_results(results, 2.0),
+        stage_timings={"serve": 1.5},
+        samples=results,
     )
 
 
@@ -81,7 +95,19 @@ def test_writers(tmp_path):
     assert data["stage_timings"] == {"serve": 1.5}
     lines = [json.loads(line) for line in sp.read_text().splitlines()]
     assert len(lines) == 10 and lines[9]["error"] == "HTTP 500: boom"
-    assert set(lines[0]) >= {"id", "split", "prompt", "output", "finish_reason", "prompt_tokens", "output_tokens", "latency_s", "ttft_s", "error", "scores"}
+    assert set(lines[0]) >= {
+        "id",
+        "split",
+        "prompt",
+        "output",
+        "finish_reason",
+        "prompt_tokens",
+        "output_tokens",
+        "latency_s",
+        "ttft_s",
+        "error",
+        "scores",
+    }
 
 
 def test_public_writer_hides_the_private_split(tmp_path):

@@ -13,10 +13,35 @@ from podium.evaluate.dataset import PromptTemplate, build_messages
 
 def write_challenge(tmp_path, **evaluation):
     rows = [
-        {"id": "f1", "prompt": "Capital of France? #Paris", "answer": "Paris", "split": "public", "kind": "facts"},
-        {"id": "f2", "prompt": "Capital of Italy? #Milan", "answer": "Rome", "split": "private", "kind": "facts"},
-        {"id": "a1", "prompt": "2+3? #it is 5", "answer": "5", "split": "public", "kind": "arithmetic"},
-        {"id": "m1", "prompt": "Which flies? #(B)", "choices": ["Dog", "Eagle"], "answer": "B", "split": "private", "kind": "mc"},
+        {
+            "id": "f1",
+            "prompt": "Capital of France? #Paris",
+            "answer": "Paris",
+            "split": "public",
+            "kind": "facts",
+        },
+        {
+            "id": "f2",
+            "prompt": "Capital of Italy? #Milan",
+            "answer": "Rome",
+            "split": "private",
+            "kind": "facts",
+        },
+        {
+            "id": "a1",
+            "prompt": "2+3? #it is 5",
+            "answer": "5",
+            "split": "public",
+            "kind": "arithmetic",
+        },
+        {
+            "id": "m1",
+            "prompt": "Which flies? #(B)",
+            "choices": ["Dog", "Eagle"],
+            "answer": "B",
+            "split": "private",
+            "kind": "mc",
+        },
     ]
     (tmp_path / "data.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     data = {
@@ -48,8 +73,13 @@ def test_evaluate_end_to_end(stub, tmp_path):
     challenge = load_challenge(write_challenge(tmp_path))
     progress = []
     report = evaluate(
-        challenge, stub.url, "echo", max_tokens=100, concurrency=None,
-        on_progress=lambda d, t: progress.append(d), is_alive=lambda: True,
+        challenge,
+        stub.url,
+        "echo",
+        max_tokens=100,
+        concurrency=None,
+        on_progress=lambda d, t: progress.append(d),
+        is_alive=lambda: True,
     )
     assert progress[-1] == 4
     assert report.metrics["public"]["accuracy"] == 1.0  # Paris, 5
@@ -68,7 +98,11 @@ def test_evaluate_end_to_end(stub, tmp_path):
 def test_participant_template_and_splits(stub, tmp_path):
     challenge = load_challenge(write_challenge(tmp_path))
     report = evaluate(
-        challenge, stub.url, "echo", prompt_template="Please: {{ prompt }}", splits=["public"],
+        challenge,
+        stub.url,
+        "echo",
+        prompt_template="Please: {{ prompt }}",
+        splits=["public"],
     )
     assert report.counts == {"all": 2, "public": 2}
     assert stub.requests[0]["messages"][-1]["content"].startswith("Please: ")
@@ -93,5 +127,8 @@ def test_demo_challenge_loads_with_enough_items():
     # every sample has an accuracy scorer, and every prompt renders
     template = PromptTemplate(challenge.evaluation.prompt_template)
     for s in samples:
-        assert any(sc.metric_name == "accuracy" and sc.applies_to(s.kind) for sc in challenge.evaluation.scorers)
+        assert any(
+            sc.metric_name == "accuracy" and sc.applies_to(s.kind)
+            for sc in challenge.evaluation.scorers
+        )
         build_messages(s, template, challenge.evaluation.system_prompt)

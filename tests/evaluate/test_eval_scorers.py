@@ -84,7 +84,19 @@ def test_numeric():
 
 
 @pytest.mark.parametrize(
-    "out", ["B", "(B)", "B.", "b)", "Answer: B", "The answer is B.", "B) Paris", "B. Paris", "I think (B) is right", "[B]"]
+    "out",
+    [
+        "B",
+        "(B)",
+        "B.",
+        "b)",
+        "Answer: B",
+        "The answer is B.",
+        "B) Paris",
+        "B. Paris",
+        "I think (B) is right",
+        "[B]",
+    ],
 )
 def test_multiple_choice_positive(out):
     assert score("multiple_choice", out, sample("B", choices=("Lyon", "Paris", "Nice"))) == 1.0

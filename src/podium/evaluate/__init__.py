@@ -15,6 +15,7 @@ from podium.evaluate.challenge import (
     check_flags,
     check_submission,
     load_challenge,
+    with_defaults,
 )
 from podium.evaluate.dataset import PromptTemplate, Sample, load_dataset
 from podium.evaluate.report import EvalReport, RequestStats, render_table
@@ -38,6 +39,7 @@ __all__ = [
     "load_dataset",
     "make_scorer",
     "render_table",
+    "with_defaults",
 ]
 
 

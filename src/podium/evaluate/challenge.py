@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from podium.errors import Code, EvalError, Finding, SpecError, error
 from podium.registry import closest
 from podium.spec.flags import FLAGS_BY_NAME, Flag, Kind, extra_flag
+from podium.spec.submission import SubmissionSpec
 
 # Flags every submission needs: always allowed whatever ``allowed_flags`` says.
 ALWAYS_ALLOWED = frozenset({"hf-repo", "hf-repo-tag"})
@@ -171,7 +172,9 @@ class Challenge(_Model):
             if flag.kind not in NUMERIC:
                 raise ValueError(f"maximum.{name}: only numeric flags can have a maximum")
             if flag.minimum is not None and value < flag.minimum:
-                raise ValueError(f"maximum.{name}: {value:g} is below the flag's minimum {flag.minimum:g}")
+                raise ValueError(
+                    f"maximum.{name}: {value:g} is below the flag's minimum {flag.minimum:g}"
+                )
         for name, value in self.defaults.items():
             flag = _known_flag(known, name, "defaults")
             try:
@@ -284,7 +287,11 @@ def challenge_from_dict(data: Any, *, path: Path | None = None) -> Challenge:
             f"challenge {where.name} is invalid: {loc}: {msg}",
             hint,
             code=Code.CHALLENGE_INVALID,
-            details={"path": str(where), "field": loc, "errors": exc.errors(include_url=False, include_input=False)},
+            details={
+                "path": str(where),
+                "field": loc,
+                "errors": exc.errors(include_url=False, include_input=False),
+            },
         ) from None
     _check_scorers(challenge)
     _check_template(challenge)
@@ -317,7 +324,9 @@ def _check_template(challenge: Challenge) -> None:
 # -- submission flags against the challenge ---------------------------------------------
 
 
-def check_flags(challenge: Challenge, values: Mapping[str, Any], given: Iterable[str]) -> list[Finding]:
+def check_flags(
+    challenge: Challenge, values: Mapping[str, Any], given: Iterable[str]
+) -> list[Finding]:
     """Findings for flags the challenge forbids or values above its maxima.
 
     ``values`` maps flag names (``vllm.max-num-seqs``) to typed values, defaults included;
@@ -350,12 +359,21 @@ def check_flags(challenge: Challenge, values: Mapping[str, Any], given: Iterable
     return findings
 
 
-def check_submission(challenge: Challenge, spec: Any) -> list[Finding]:
-    """:func:`check_flags` for a :class:`podium.spec.submission.SubmissionSpec`."""
+def check_submission(challenge: Challenge, spec: SubmissionSpec) -> list[Finding]:
+    """:func:`check_flags` for a :class:`SubmissionSpec`."""
     return check_flags(challenge, spec.flags(), spec.given)
 
 
-def apply_defaults(challenge: Challenge, values: Mapping[str, Any], given: Iterable[str]) -> dict[str, Any]:
+def with_defaults(challenge: Challenge, spec: SubmissionSpec) -> SubmissionSpec:
+    """A new spec with the challenge's defaults for every flag the participant did not give."""
+    values = apply_defaults(challenge, spec.flags(), spec.given)
+    values.setdefault("hf-repo", spec.hf_repo)
+    return SubmissionSpec.from_values(values, spec.given)
+
+
+def apply_defaults(
+    challenge: Challenge, values: Mapping[str, Any], given: Iterable[str]
+) -> dict[str, Any]:
     """A new mapping: the challenge's defaults replace every flag the participant did not
     give (including the flag table's own defaults); given values are kept as they are."""
     given_set = {g.lstrip("-") for g in given}

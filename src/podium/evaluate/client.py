@@ -174,7 +174,9 @@ class EvalClient:
             self.on_progress(0, total)
         n_workers = min(self.concurrency, total) or 1
         limits = httpx.Limits(max_connections=n_workers, max_keepalive_connections=n_workers)
-        timeout = httpx.Timeout(self.request_timeout, connect=min(10.0, self.request_timeout), pool=None)
+        timeout = httpx.Timeout(
+            self.request_timeout, connect=min(10.0, self.request_timeout), pool=None
+        )
         start = time.perf_counter()
         async with httpx.AsyncClient(
             base_url=self.base_url, limits=limits, timeout=timeout, trust_env=False
@@ -256,8 +258,14 @@ class EvalClient:
         result.latency_s = time.perf_counter() - start
         return result
 
-    async def _attempts(self, client: httpx.AsyncClient, body: bytes, result: SampleResult, start: float) -> None:
-        headers = {"content-type": "application/json", "accept": "text/event-stream"}
+    async def _attempts(
+        self, client: httpx.AsyncClient, body: bytes, result: SampleResult, start: float
+    ) -> None:
+        headers = {
+            "content-type": "application/json",
+            "accept": "text/event-stream",
+            "accept-encoding": "identity",
+        }
         for attempt in range(self.connect_retries + 1):
             result.attempts = attempt + 1
             request = client.build_request("POST", self.path, content=body, headers=headers)
@@ -284,32 +292,44 @@ class EvalClient:
         pieces: list[str] = []
         chat = self.api == "chat"
         chunks = 0
-        async for line in response.aiter_lines():
-            if not line.startswith("data:"):
-                continue
-            data = line[5:].strip()
-            if data == "[DONE]":
+        rest = b""
+        done = False
+        # SSE parsed on raw bytes: one split per network read, json only for data lines.
+        async for raw in response.aiter_bytes():
+            lines = (rest + raw if rest else raw).split(b"\n")
+            rest = lines.pop()
+            for line in lines:
+                if not line.startswith(b"data:"):
+                    continue
+                data = line[5:].strip()
+                if data == b"[DONE]":
+                    done = True
+                    break
+                obj = json.loads(data)
+                choices = obj.get("choices")
+                if choices:
+                    choice = choices[0]
+                    text = (
+                        (choice.get("delta") or {}).get("content") if chat else choice.get("text")
+                    )
+                    if text:
+                        if result.ttft_s is None:
+                            result.ttft_s = time.perf_counter() - start
+                        pieces.append(text)
+                        chunks += 1
+                    reason = choice.get("finish_reason")
+                    if reason:
+                        result.finish_reason = reason
+                elif "error" in obj:
+                    result.error = f"server error in stream: {_error_text(json.dumps(obj))}"
+                    done = True
+                    break
+                usage = obj.get("usage")
+                if usage:
+                    result.prompt_tokens = usage.get("prompt_tokens")
+                    result.output_tokens = usage.get("completion_tokens")
+            if done:
                 break
-            obj = json.loads(data)
-            if "error" in obj and not obj.get("choices"):
-                result.error = f"server error in stream: {_error_text(json.dumps(obj))}"
-                break
-            choices = obj.get("choices")
-            if choices:
-                choice = choices[0]
-                text = (choice.get("delta") or {}).get("content") if chat else choice.get("text")
-                if text:
-                    if result.ttft_s is None:
-                        result.ttft_s = time.perf_counter() - start
-                    pieces.append(text)
-                    chunks += 1
-                reason = choice.get("finish_reason")
-                if reason:
-                    result.finish_reason = reason
-            usage = obj.get("usage")
-            if usage:
-                result.prompt_tokens = usage.get("prompt_tokens")
-                result.output_tokens = usage.get("completion_tokens")
         result.output = "".join(pieces)
         if result.output_tokens is None and result.error is None:
             result.output_tokens = chunks  # the server sent no usage: one token per chunk

@@ -100,10 +100,14 @@ def _parse_sample(obj: Any) -> Sample:
             or not 2 <= len(choices) <= len(LETTERS)
             or not all(isinstance(c, str) and c.strip() for c in choices)
         ):
-            raise _DatasetError("choices", f"must be a list of 2 to {len(LETTERS)} non-empty strings")
+            raise _DatasetError(
+                "choices", f"must be a list of 2 to {len(LETTERS)} non-empty strings"
+            )
         valid = LETTERS[: len(choices)]
         if any(a.strip().upper() not in valid for a in answers):
-            raise _DatasetError("answer", f"a multiple-choice answer must be one of the letters {', '.join(valid)}")
+            raise _DatasetError(
+                "answer", f"a multiple-choice answer must be one of the letters {', '.join(valid)}"
+            )
         choices = tuple(choices)
     return Sample(
         id=str(sid),
@@ -127,7 +131,9 @@ def _parse_messages(messages: Any) -> tuple[dict[str, str], ...]:
             or m["role"] not in ROLES
             or not isinstance(m["content"], str)
         ):
-            raise _DatasetError(f"messages[{i}]", "must be {\"role\": system|user|assistant, \"content\": text}")
+            raise _DatasetError(
+                f"messages[{i}]", 'must be {"role": system|user|assistant, "content": text}'
+            )
         out.append({"role": m["role"], "content": m["content"]})
     if out[-1]["role"] != "user":
         raise _DatasetError("messages", "the last message must be from the user")
@@ -136,7 +142,9 @@ def _parse_messages(messages: Any) -> tuple[dict[str, str], ...]:
 
 def _parse_answers(obj: dict[str, Any]) -> tuple[str, ...]:
     if ("answer" in obj) == ("answers" in obj):
-        raise _DatasetError("answer", "give exactly one of 'answer' (a string) or 'answers' (a list)")
+        raise _DatasetError(
+            "answer", "give exactly one of 'answer' (a string) or 'answers' (a list)"
+        )
     if "answer" in obj:
         value = obj["answer"]
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -179,10 +187,14 @@ def load_dataset(path: str | Path) -> list[Sample]:
             try:
                 obj = json.loads(stripped)
             except json.JSONDecodeError as exc:
-                raise _DatasetError("(line)", f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+                raise _DatasetError(
+                    "(line)", f"not valid JSON: {exc.msg} at column {exc.colno}"
+                ) from None
             sample = _parse_sample(obj)
             if sample.id in seen:
-                raise _DatasetError("id", f"duplicate id {sample.id!r} (first on line {seen[sample.id]})")
+                raise _DatasetError(
+                    "id", f"duplicate id {sample.id!r} (first on line {seen[sample.id]})"
+                )
         except _DatasetError as exc:
             where = "" if exc.field == "(line)" else f"field '{exc.field}': "
             raise EvalError(
@@ -221,7 +233,13 @@ class PromptTemplate:
     FLAG_INVALID for a participant's).
     """
 
-    def __init__(self, source: str, *, origin: str = "evaluation.prompt_template", code: Code = Code.CHALLENGE_INVALID) -> None:
+    def __init__(
+        self,
+        source: str,
+        *,
+        origin: str = "evaluation.prompt_template",
+        code: Code = Code.CHALLENGE_INVALID,
+    ) -> None:
         self.source = source
         self.origin = origin
         self.code = code
@@ -242,14 +260,20 @@ class PromptTemplate:
         try:
             return self._template.render(sample.template_context()).strip()
         except jinja2.UndefinedError as exc:
-            raise self._error(f"uses an undefined value on sample {sample.id!r}: {exc.message}") from None
+            raise self._error(
+                f"uses an undefined value on sample {sample.id!r}: {exc.message}"
+            ) from None
         except jinja2.TemplateError as exc:
             raise self._error(f"failed on sample {sample.id!r}: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - sandbox or filter errors on odd input
-            raise self._error(f"failed on sample {sample.id!r}: {type(exc).__name__}: {exc}") from None
+            raise self._error(
+                f"failed on sample {sample.id!r}: {type(exc).__name__}: {exc}"
+            ) from None
 
 
-def build_messages(sample: Sample, template: PromptTemplate, system_prompt: str | None) -> list[dict[str, str]]:
+def build_messages(
+    sample: Sample, template: PromptTemplate, system_prompt: str | None
+) -> list[dict[str, str]]:
     """Chat messages for one sample: the system prompt (unless the sample has its own),
     earlier turns, and the last user turn rendered through the template."""
     text = template.render(sample)

@@ -47,7 +47,11 @@ class RequestStats:
 
     @classmethod
     def from_results(
-        cls, results: Sequence[SampleResult], wall_s: float, concurrency: int = 0, max_in_flight: int = 0
+        cls,
+        results: Sequence[SampleResult],
+        wall_s: float,
+        concurrency: int = 0,
+        max_in_flight: int = 0,
     ) -> RequestStats:
         ok = [r for r in results if r.error is None]
         out_tokens = sum(r.output_tokens or 0 for r in ok)
@@ -98,7 +102,9 @@ class EvalReport:
             "primary_value": self.primary_value,
             "primary_by_split": dict(self.primary_by_split),
             "metrics": {s: dict(m) for s, m in self.metrics.items()},
-            "by_kind": {s: {k: dict(m) for k, m in kinds.items()} for s, kinds in self.by_kind.items()},
+            "by_kind": {
+                s: {k: dict(m) for k, m in kinds.items()} for s, kinds in self.by_kind.items()
+            },
             "counts": dict(self.counts),
             "requests": asdict(self.requests),
             "settings": dict(self.settings),
@@ -131,7 +137,11 @@ class EvalReport:
 
 def aggregate(
     results: Sequence[SampleResult], metric_names: Sequence[str]
-) -> tuple[dict[str, dict[str, float | None]], dict[str, dict[str, dict[str, float | None]]], dict[str, int]]:
+) -> tuple[
+    dict[str, dict[str, float | None]],
+    dict[str, dict[str, dict[str, float | None]]],
+    dict[str, int],
+]:
     """Means of each metric per split (and ``all``) and per split and kind.
 
     A sample counts towards a metric only when a scorer of that metric applied to it;
@@ -143,7 +153,9 @@ def aggregate(
     metrics: dict[str, dict[str, float | None]] = {}
     by_kind: dict[str, dict[str, dict[str, float | None]]] = {}
     for split, rows in groups.items():
-        metrics[split] = {m: _mean(r.scores[m] for r in rows if m in r.scores) for m in metric_names}
+        metrics[split] = {
+            m: _mean(r.scores[m] for r in rows if m in r.scores) for m in metric_names
+        }
         kinds: dict[str, list[SampleResult]] = {}
         for r in rows:
             kinds.setdefault(r.kind or "-", []).append(r)
@@ -161,7 +173,9 @@ def render_table(report: EvalReport) -> Any:
     from rich.table import Table
 
     splits = [s for s in ("public", "private", "all") if s in report.metrics]
-    scores = Table(title=f"{report.challenge}: {report.primary_metric} = {_fmt(report.primary_value)} ({report.primary_split})")
+    scores = Table(
+        title=f"{report.challenge}: {report.primary_metric} = {_fmt(report.primary_value)} ({report.primary_split})"
+    )
     scores.add_column("metric")
     scores.add_column("kind")
     for s in splits:
@@ -170,7 +184,9 @@ def render_table(report: EvalReport) -> Any:
         scores.add_row(m, "all", *(_fmt(report.metrics[s].get(m)) for s in splits))
         kinds = sorted({k for s in splits for k in report.by_kind.get(s, {})})
         for k in kinds:
-            scores.add_row("", k, *(_fmt(report.by_kind.get(s, {}).get(k, {}).get(m)) for s in splits))
+            scores.add_row(
+                "", k, *(_fmt(report.by_kind.get(s, {}).get(k, {}).get(m)) for s in splits)
+            )
 
     rq = report.requests
     stats = Table(title="requests", show_header=False)
@@ -194,4 +210,7 @@ def _fmt(value: float | None) -> str:
 
 
 def _dist(d: dict[str, float | None]) -> str:
-    return " / ".join("-" if d.get(f"p{q}") is None else f"{d[f'p{q}']:.3f}" for q in PERCENTILES) + " s"
+    return (
+        " / ".join("-" if d.get(f"p{q}") is None else f"{d[f'p{q}']:.3f}" for q in PERCENTILES)
+        + " s"
+    )

@@ -10,7 +10,13 @@ from pathlib import Path
 from podium.errors import Code, EvalError
 from podium.evaluate.challenge import Challenge, ScorerSpec, load_challenge
 from podium.evaluate.client import AliveFn, EvalClient, Job, ProgressFn, SampleResult
-from podium.evaluate.dataset import PromptTemplate, Sample, build_messages, build_prompt, load_dataset
+from podium.evaluate.dataset import (
+    PromptTemplate,
+    Sample,
+    build_messages,
+    build_prompt,
+    load_dataset,
+)
 from podium.evaluate.report import EvalReport, RequestStats, aggregate
 from podium.evaluate.scorers import Scorer, clamp, make_scorer
 
@@ -132,7 +138,9 @@ async def evaluate_async(
         metrics=metrics,
         by_kind=by_kind,
         counts=counts,
-        requests=RequestStats.from_results(run.results, run.wall_s, run.concurrency, run.max_in_flight),
+        requests=RequestStats.from_results(
+            run.results, run.wall_s, run.concurrency, run.max_in_flight
+        ),
         settings={
             "api": ev.api,
             "max_tokens": n_tokens,
@@ -156,7 +164,9 @@ def _job(index: int, sample: Sample, template: PromptTemplate, challenge: Challe
     return Job(index=index, id=sample.id, split=sample.split, prompt=prompt, kind=sample.kind)
 
 
-def score_sample(result: SampleResult, sample: Sample, scorers: Sequence[tuple[ScorerSpec, Scorer]]) -> None:
+def score_sample(
+    result: SampleResult, sample: Sample, scorers: Sequence[tuple[ScorerSpec, Scorer]]
+) -> None:
     """Fill ``result.scores``: per metric, the first scorer that applies to the sample's
     kind; a failed request scores 0."""
     result.answers = sample.answers

@@ -58,7 +58,9 @@ def contains(output: str, sample: Sample, max_words: int | None = None) -> float
 
 
 @SCORERS.register("regex")
-def regex(output: str, sample: Sample, pattern: str, group: int | str = 1, ignore_case: bool = True) -> float:
+def regex(
+    output: str, sample: Sample, pattern: str, group: int | str = 1, ignore_case: bool = True
+) -> float:
     """Search ``pattern``; its capture group (whole match when it has none) is compared
     with the answers after normalisation."""
     compiled = _compile(pattern, ignore_case)
@@ -105,7 +107,9 @@ def numeric(output: str, sample: Sample, position: str = "last", tolerance: floa
 
 _MC_PATTERNS = (
     re.compile(r"^\s*[\(\[]?([A-E])[\)\]]?\s*[.:)]?\s*$", re.IGNORECASE),  # "B", "(b)", "B.", "[B]"
-    re.compile(r"\banswer\s*(?:is|:)?\s*:?\s*(?:option\s*)?[\(\[]?([A-E])\b(?![a-z'])", re.IGNORECASE),
+    re.compile(
+        r"\banswer\s*(?:is|:)?\s*:?\s*(?:option\s*)?[\(\[]?([A-E])\b(?![a-z'])", re.IGNORECASE
+    ),
     re.compile(r"^\s*(?:option\s*)?[\(\[]?([A-E])(?:[\)\].:]|\s+-|\s*$)"),  # "B) Paris", "B. Paris"
     re.compile(r"[\(\[]([A-E])[\)\]]"),  # "... (B) ..."
     re.compile(r"\b(?:option|choice)\s+([A-E])\b", re.IGNORECASE),
@@ -138,7 +142,9 @@ def multiple_choice(output: str, sample: Sample) -> float:
 # -- construction ----------------------------------------------------------------------
 
 
-def make_scorer(name: str, options: dict[str, Any] | None = None, *, where: str = "scorer") -> Scorer:
+def make_scorer(
+    name: str, options: dict[str, Any] | None = None, *, where: str = "scorer"
+) -> Scorer:
     """A ready scorer for ``name`` with ``options`` bound; errors name ``where``."""
     options = dict(options or {})
     fn = _resolve(name, where)
