@@ -42,12 +42,12 @@ def prepare(
     findings: list[Finding] = []
     loaded = None
     if challenge is not None:
-        from podium.evaluate.challenge import load_challenge
+        from podium.evaluate.challenge import check_submission, load_challenge, with_defaults
 
         loaded = load_challenge(challenge)
         spec = parse_submit_args(argv, extras=loaded.extra_flags())
-        findings.extend(loaded.check_flags(spec.flags(), set(spec.given)))
-        spec = loaded.apply_defaults(spec)
+        findings.extend(check_submission(loaded, spec))
+        spec = with_defaults(loaded, spec)
         target_name = target or loaded.target
     else:
         spec = parse_submit_args(argv)
