@@ -55,9 +55,7 @@ FLEXIBLE_PARSER_MODULES = ("vllm.utils.argparse_utils", "vllm.utils")
 # Options whose values vLLM checks after parsing (the parser takes any string): read the
 # accepted list from the registry vLLM validates against. (module, attribute) in order.
 VALIDATED_CHOICES = {
-    "--quantization": (
-        ("vllm.model_executor.layers.quantization", "QUANTIZATION_METHODS"),
-    ),
+    "--quantization": (("vllm.model_executor.layers.quantization", "QUANTIZATION_METHODS"),),
     "--load-format": (
         ("vllm.model_executor.model_loader", "_LOAD_FORMAT_TO_MODEL_LOADER"),
         ("vllm.config.load", "LoadFormat"),  # an Enum in 0.10 - 0.11
@@ -123,7 +121,9 @@ def describe_action(action: argparse.Action) -> dict:
     longs = [s for s in action.option_strings if s.startswith("--")]
     negatable = isinstance(action, argparse.BooleanOptionalAction)
     aliases = [
-        s for s in action.option_strings if s != longs[0] and not (negatable and s.startswith("--no-"))
+        s
+        for s in action.option_strings
+        if s != longs[0] and not (negatable and s.startswith("--no-"))
     ]
     choices = None
     if action.choices is not None:
