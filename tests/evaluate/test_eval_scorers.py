@@ -140,3 +140,9 @@ def test_unknown_option():
     with pytest.raises(EvalError) as exc:
         make_scorer("exact_match", {"strict": True})
     assert exc.value.code is Code.CHALLENGE_INVALID and "strict" in exc.value.message
+
+
+def test_thousands_separators_are_one_number():
+    assert normalize("1,250 apples") == "1250 apples"
+    assert score("contains", "There are 7,981,980 of them", sample("7")) == 0.0
+    assert score("exact_match", "1,000", sample("1000")) == 1.0

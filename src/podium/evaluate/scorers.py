@@ -22,14 +22,16 @@ Scorer = Callable[[str, Sample], float]
 
 SCORERS: Registry[Callable[..., float]] = Registry("scorer")
 
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans({c: " " for c in string.punctuation})
 _SPACES = re.compile(r"\s+")
 
 
 def normalize(text: str) -> str:
-    """Lower case, punctuation to spaces, articles removed, whitespace collapsed."""
-    text = text.lower().translate(_PUNCT)
+    """Lower case, thousands separators dropped (``1,000`` is ``1000``), punctuation to
+    spaces, articles removed, whitespace collapsed."""
+    text = _THOUSANDS.sub("", text.lower()).translate(_PUNCT)
     text = _ARTICLES.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
 
