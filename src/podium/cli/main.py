@@ -70,6 +70,54 @@ def check(
     raise typer.Exit(code)
 
 
+@app.command(
+    "run",
+    context_settings=PASSTHROUGH,
+    epilog=flags_epilog(),
+    help="Run a submission on this machine: resolve, preflight, serve with vLLM, evaluate on "
+    "the challenge, report. Takes the submit-model flags. Exit status 0: scored; 1: rejected "
+    "by the preflight; 2: a stage failed.",
+)
+def run(
+    ctx: typer.Context,
+    challenge: Annotated[Path, typer.Option("--challenge", help="The challenge YAML file (or its folder).")],
+    model_dir: Annotated[
+        Path | None, typer.Option("--model-dir", help="A model directory on your disk instead of the Hub.")
+    ] = None,
+    target: Annotated[str | None, typer.Option("--target", help="Hardware target (default: the challenge's).")] = None,
+    hf_token: Annotated[
+        str | None, typer.Option("--hf-token", help="Token for gated/private repos (default: $HF_TOKEN). Never printed.")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="Where to write the report (default: runs/...).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    from podium.cli.run import run_command
+
+    token = hf_token or os.environ.get("HF_TOKEN") or None
+    raise typer.Exit(
+        run_command(
+            list(ctx.args),
+            model_dir=model_dir,
+            target=target,
+            challenge=challenge,
+            token=token,
+            output=output,
+            json_out=json_out,
+        )
+    )
+
+
+@app.command("demo", help="The demo: prepare the demo models, run them on the demo challenge with real vLLM, print the scores.")
+def demo(
+    output: Annotated[Path | None, typer.Option("--output", help="Where to write the reports (default: runs/demo-...).")] = None,
+    only_first: Annotated[bool, typer.Option("--only-smollm2", help="Skip the random-weight model.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    from podium.cli.demo import demo_command
+
+    raise typer.Exit(demo_command(output, only_first, json_out))
+
+
 def main() -> None:
     debug = "--debug" in sys.argv
     if debug:

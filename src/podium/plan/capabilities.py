@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +128,7 @@ def caps_from_probe(data: dict[str, Any], source: str) -> EngineCaps:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def builtin(version: str) -> EngineCaps:
     if version == NEURON_ENGINE_VERSION:
         return _v011()
