@@ -50,3 +50,18 @@ def test_tail(tmp_path: Path) -> None:
     log.write_text("".join(f"line {i}\n" for i in range(100)))
     assert tail(log, 3) == ["line 97", "line 98", "line 99"]
     assert tail(tmp_path / "missing.log") == []
+
+
+WORKER_FAILURE = """\
+(VllmWorker-0 pid=13) ERROR 12-03 17:13:57 [multiproc_executor.py:953] ValueError: Available memory on node 0 (19.18/23.54 GiB) on startup is less than desired CPU memory utilization (0.92, 21.66 GiB).
+(EngineCore pid=12) ERROR 12-03 17:14:03 [core.py:1510] Exception: WorkerProc initialization failed due to an exception in a background process. See stack trace for root cause.
+Exception: WorkerProc initialization failed due to an exception in a background process. See stack trace for root cause.
+    raise RuntimeError(
+RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {'EngineCore': 1}
+"""
+
+
+def test_worker_root_cause_and_memory_hint() -> None:
+    line = error_line(WORKER_FAILURE.splitlines())
+    assert line is not None and "ValueError: Available memory on node 0" in line
+    assert "VLLM_CPU_KVCACHE_SPACE" in hint_for(line)

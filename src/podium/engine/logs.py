@@ -19,7 +19,12 @@ _ARGPARSE = re.compile(r"\berror: ")
 # a vLLM log record at ERROR level
 _LOG_ERROR = re.compile(r"\bERROR\b")
 # wrappers that only point at the real cause, printed after it
-_WRAPPERS = ("See root cause above", "Engine core initialization failed", "Traceback (most")
+_WRAPPERS = (
+    "See root cause above",
+    "See stack trace for root cause",
+    "Engine core initialization failed",
+    "Traceback (most",
+)
 _NOISE = ("DeprecationWarning", "warnings.warn")
 
 
@@ -55,7 +60,8 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"out of memory|OutOfMemory|MemoryError|Cannot allocate memory|"
             r"larger than the available KV cache|not enough KV cache|"
-            r"KV cache is needed|max_num_batched_tokens .* smaller",
+            r"KV cache is needed|max_num_batched_tokens .* smaller|"
+            r"Available memory on node .* less than",
             re.IGNORECASE,
         ),
         "the model does not fit in memory: lower --vllm.max-model-len or "

@@ -40,6 +40,9 @@ from podium.plan.types import LaunchPlan
 
 DEFAULT_STARTUP_TIMEOUT_S = 600.0
 LOG_TAIL_LINES = 30
+# vLLM prints the root cause, then the worker's and the engine core's tracebacks and the
+# wrappers: look this far back for the error line.
+ERROR_SCAN_LINES = 400
 
 _live: weakref.WeakSet[EngineServer] = weakref.WeakSet()
 
@@ -194,7 +197,7 @@ class EngineServer:
         if self._proc is None or self._proc.poll() is None:
             return
         lines = logs.tail(self.log_path, LOG_TAIL_LINES)
-        line = logs.error_line(lines)
+        line = logs.error_line(logs.tail(self.log_path, ERROR_SCAN_LINES))
         code = self._proc.returncode
         raise EngineError(
             f"the engine stopped while serving (exit code {code})" + (f": {line}" if line else ""),
@@ -225,7 +228,7 @@ class EngineServer:
         assert self._proc is not None
         code = self._proc.wait()
         lines = logs.tail(self.log_path, LOG_TAIL_LINES)
-        line = logs.error_line(lines)
+        line = logs.error_line(logs.tail(self.log_path, ERROR_SCAN_LINES))
         return EngineError(
             f"the engine exited with code {code} before it was ready"
             + (f": {line}" if line else ""),
