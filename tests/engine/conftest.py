@@ -3,7 +3,7 @@ real vLLM server per test session, and plans for a fake server that needs no mod
 
 Environment:
   PODIUM_ENGINE_PYTHON   the Python that has vLLM (default: the one running pytest)
-  PODIUM_DEMO_CACHE      where the converted SmolLM2 lives (default ~/.cache/podium/demo)
+  PODIUM_CACHE_DIR       the converted SmolLM2 lives in its demo/ folder (default ~/.cache/podium)
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 
 from podium.engine import EngineServer
 from podium.engine.server import _module_importable
+from podium.localdata.demo_models import work_dir
 from podium.plan.types import LaunchPlan
 
 HERE = Path(__file__).parent
@@ -63,24 +64,19 @@ def vllm_plan(model_dir: str | Path, *extra: str) -> LaunchPlan:
     return make_plan(argv, {"VLLM_CPU_KVCACHE_SPACE": "1"}, model_path=str(model_dir))
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    ok, why = _module_importable(engine_python(), "vllm")
-    if ok:
-        return
-    skip = pytest.mark.skip(reason=f"vLLM not importable by {engine_python()}: {why}")
-    for item in items:
-        if "engine" in item.keywords:
-            item.add_marker(skip)
-
-
 @pytest.fixture(scope="session")
 def demo_model() -> Path:
     """SmolLM2-135M-Instruct as safetensors, converted once and reused across runs.
 
     The conversion runs in the engine Python (it has transformers, gguf, accelerate),
     in a child process so that torch never loads into the test process."""
-    cache = Path(os.environ.get("PODIUM_DEMO_CACHE", "~/.cache/podium/demo")).expanduser()
-    out = cache / "smollm2-135m-instruct"
+    ok, why = _module_importable(engine_python(), "vllm")
+    if not ok:  # a broken setup, not a reason to skip
+        pytest.fail(
+            f"vLLM is not importable by {engine_python()} ({why}): run 'make setup', or "
+            "deselect the real-engine tests with -m 'not engine'"
+        )
+    out = work_dir() / "smollm2-135m-instruct"
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),

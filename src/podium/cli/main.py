@@ -9,6 +9,7 @@ carry Podium's codes.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -118,10 +119,16 @@ def demo(
     raise typer.Exit(demo_command(output, only_first, json_out))
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     debug = "--debug" in sys.argv
     if debug:
         sys.argv.remove("--debug")
+    # SIGTERM stops like Ctrl-C: the engine's whole process tree is stopped on the way out.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         app()
     except KeyboardInterrupt:

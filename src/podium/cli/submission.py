@@ -26,6 +26,15 @@ def local_repo_id(model_dir: Path) -> str:
     return f"local/{name}"
 
 
+def find_challenge(path: Path) -> Path:
+    """A challenge file or folder; a bare name (``demo``) that is not a path names a
+    challenge shipped with Podium."""
+    if Path(path).exists():
+        return Path(path)
+    shipped = Path(__file__).resolve().parents[1] / "data" / "challenges" / str(path)
+    return shipped if shipped.is_dir() else Path(path)
+
+
 def prepare(
     argv: list[str],
     *,
@@ -44,7 +53,7 @@ def prepare(
     if challenge is not None:
         from podium.evaluate.challenge import check_submission, load_challenge, with_defaults
 
-        loaded = load_challenge(challenge)
+        loaded = load_challenge(find_challenge(challenge))
         spec = parse_submit_args(argv, extras=loaded.extra_flags())
         findings.extend(check_submission(loaded, spec))
         spec = with_defaults(loaded, spec)
