@@ -14,9 +14,10 @@ resolves them through the ordinary client code path with ``HF_HUB_OFFLINE=1``.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from podium.paths import cache_root
 
 SMOLLM2_REPO = "podium-demo/smollm2-135m-instruct"
 TINY_QWEN3_REPO = "podium-demo/tiny-qwen3-random"
@@ -31,10 +32,7 @@ class DemoModels:
 
 
 def work_dir() -> Path:
-    root = os.environ.get("PODIUM_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "podium"
-    )
-    return Path(root) / "demo"
+    return cache_root() / "demo"
 
 
 def hub_cache_dir() -> Path:

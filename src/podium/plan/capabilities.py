@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from podium.errors import Code, EngineError
+from podium.paths import cache_root
 
 DATA_DIR = Path(__file__).parent / "data"
 PROBE = Path(__file__).parent / "engine_probe.py"
@@ -160,10 +161,7 @@ def _installed_version_here() -> str | None:
 
 
 def _cache_dir() -> Path:
-    root = os.environ.get("PODIUM_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "podium"
-    )
-    return Path(root) / "engine-caps"
+    return cache_root() / "engine-caps"
 
 
 def _cache_key(python: str) -> str | None:

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from podium.errors import Code, Finding, info
 from podium.hub.types import ModelSnapshot
+from podium.paths import cache_root
 from podium.plan.capabilities import EngineCaps
 from podium.spec.flags import FLAGS, Group, NeuronEffect
 from podium.spec.submission import SubmissionSpec
@@ -44,10 +44,7 @@ class NeuronPlan:
 
 
 def artifacts_root() -> Path:
-    root = os.environ.get("PODIUM_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "podium"
-    )
-    return Path(root) / "neuron-artifacts"
+    return cache_root() / "neuron-artifacts"
 
 
 def compile_inputs(
