@@ -1,0 +1,98 @@
+"""Platform fixtures: a real SQLite file in tmp_path, three users (participants A and B,
+an organiser), a challenge, and the session's tiny models as the Hugging Face cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("sqlalchemy")
+
+CHALLENGE_YAML = """
+name: {name}
+title: "Platform test"
+target: cpu
+defaults:
+  vllm.max-model-len: 512
+  vllm.max-num-seqs: 4
+maximum:
+  vllm.max-model-len: 1024
+extra_keys:
+  - name: prompt-template-path
+    type: string
+  - name: temperature
+    type: number
+evaluation:
+  dataset: dataset.jsonl
+  scorers: [{{name: exact_match}}]
+  primary_metric: exact_match
+quotas:
+  submissions: {submissions}
+  window: rolling_24h
+  failed_allowance: 1
+  max_in_flight: {max_in_flight}
+"""
+
+
+def write_challenge(root: Path, name: str = "t1", submissions: int = 3, max_in_flight: int = 50) -> Path:
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dataset.jsonl").write_text('{"id": "1", "prompt": "2+2?", "answer": "4"}\n')
+    path = folder / "challenge.yaml"
+    path.write_text(CHALLENGE_YAML.format(name=name, submissions=submissions, max_in_flight=max_in_flight))
+    return path
+
+
+@dataclass
+class Platform:
+    app: object
+    client: object
+    tokens: dict[str, str]  # "a", "b", "org" -> API token
+    data_dir: Path
+
+    def headers(self, who: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+
+    @property
+    def db(self):
+        return self.app.state.db
+
+
+@pytest.fixture
+def hf_models(hub_cache, monkeypatch: pytest.MonkeyPatch):
+    """Resolve from the session's tiny-model Hub cache (offline)."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(hub_cache.path))
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub_cache.path))
+    return hub_cache
+
+
+@pytest.fixture
+def platform(tmp_path: Path, hf_models, monkeypatch: pytest.MonkeyPatch) -> Platform:
+    from fastapi.testclient import TestClient
+
+    from podium.platform.app import create_app
+    from podium.platform.challenges import service as challenges
+    from podium.platform.models import Role
+    from podium.platform.settings import Settings
+    from podium.platform.users import service as users
+
+    monkeypatch.delenv("PODIUM_DATABASE_URL", raising=False)
+    settings = Settings(data_dir=tmp_path / "data", env="production", secret_key="s" * 40)
+    app = create_app(settings)
+    tokens = {}
+    with app.state.db.session() as session, session.begin():
+        for who, role in (("a", Role.PARTICIPANT), ("b", Role.PARTICIPANT), ("org", Role.ORGANISER)):
+            user = users.create_user(session=session, name=f"user-{who}", role=role)
+            tokens[who] = users.create_token(session=session, user=user)
+        challenges.add_or_update(session=session, path=write_challenge(tmp_path / "challenges"))
+    client = TestClient(app)
+    yield Platform(app, client, tokens, settings.data_dir)
+    client.close()
+    app.state.db.dispose()
+
+
