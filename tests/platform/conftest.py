@@ -96,3 +96,14 @@ def platform(tmp_path: Path, hf_models, monkeypatch: pytest.MonkeyPatch) -> Plat
     app.state.db.dispose()
 
 
+
+
+@pytest.fixture
+def add_challenge(platform: Platform, tmp_path: Path):
+    from podium.platform.challenges import service as challenges
+
+    def add(name: str, **kw: int) -> None:
+        with platform.db.session() as session, session.begin():
+            challenges.add_or_update(session=session, path=write_challenge(tmp_path / "challenges", name, **kw))
+
+    return add

@@ -27,7 +27,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S},
-        **kwargs,
+        **{"pool_size": 20, "max_overflow": 40, **kwargs},
     )
 
     @event.listens_for(engine, "connect")

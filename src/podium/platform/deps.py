@@ -40,11 +40,16 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def optional_user(request: Request, session: SessionDep) -> User | None:
+def optional_user(request: Request, db: DbDep) -> User | None:
+    """The user of the bearer token, looked up in a short session of its own (so a long
+    request such as an admission holds no connection for it)."""
     token = _bearer(request)
     if token is None:
         return None
-    user = users.user_for_token(session=session, token=token)
+    with db.session() as session:
+        user = users.user_for_token(session=session, token=token)
+        if user is not None:
+            session.expunge(user)
     if user is None:
         raise ApiError(NOT_AUTHENTICATED, "this API token is not valid", "ask the organisers for a token, then 'podium login'")
     return user

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from podium.errors import Code, PodiumError
@@ -58,9 +59,22 @@ def user_for_token(*, session: Session, token: str) -> User | None:
     ).all()
     for row in rows:
         if security.same_hash(row.sha256, digest):
+            user = row.user
             now = utcnow()
             if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-                row.last_used_at = now  # at most one write a minute per token
-                session.commit()
-            return row.user
+                user_id = user.id
+                _touch(session, row.id, now)
+                user = session.get(User, user_id)
+            return user
     return None
+
+
+def _touch(session: Session, token_id: int, now: object) -> None:
+    """Best effort, at most once a minute per token, in its own write transaction (a
+    read-then-write transaction could not wait for SQLite's lock)."""
+    session.rollback()
+    try:
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+        session.commit()
+    except OperationalError:
+        session.rollback()
