@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from podium.cli import info as info_cmds
+from podium.cli import server_cmds
 from podium.cli.check import run_check
 from podium.spec.docs import flags_epilog
 
@@ -117,6 +118,9 @@ def demo(
     from podium.cli.demo import demo_command
 
     raise typer.Exit(demo_command(output, only_first, json_out))
+
+
+server_cmds.register(app)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -1,0 +1,88 @@
+"""``podium server`` and ``podium admin``. FastAPI, SQLAlchemy and uvicorn are imported
+inside the commands so that ``podium check`` stays fast."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+admin_app = typer.Typer(help="Organiser commands: users, API tokens, challenges.", no_args_is_help=True)
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default: $PODIUM_DATA_DIR or ./podium-data).")]
+
+
+def _settings(data_dir: Path | None):
+    from podium.platform.settings import Settings
+
+    if data_dir is not None:
+        os.environ["PODIUM_DATA_DIR"] = str(data_dir)
+    return Settings().ready()
+
+
+def _db(data_dir: Path | None):
+    from podium.platform.db import Database
+
+    db = Database(_settings(data_dir).db_url)
+    db.upgrade()
+    return db
+
+
+def server(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    data_dir: DataDir = None,
+) -> None:
+    """Serve the Podium API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from podium.platform.app import create_app
+
+    uvicorn.run(create_app(_settings(data_dir)), host=host, port=port)
+
+
+@admin_app.command("create-user")
+def create_user(
+    name: str,
+    role: Annotated[str, typer.Option("--role", help="participant or organiser")] = "participant",
+    data_dir: DataDir = None,
+) -> None:
+    from podium.platform.models import Role
+    from podium.platform.users import service
+
+    db = _db(data_dir)
+    with db.session() as session, session.begin():
+        user = service.create_user(session=session, name=name, role=Role(role))
+        typer.echo(f"created {user.role} {user.name}")
+
+
+@admin_app.command("create-token")
+def create_token(name: str, data_dir: DataDir = None) -> None:
+    """Print a new API token for user NAME (shown once; only its hash is kept)."""
+    from podium.errors import Code, PodiumError
+    from podium.platform.users import service
+
+    db = _db(data_dir)
+    with db.session() as session, session.begin():
+        user = service.get_user(session=session, name=name)
+        if user is None:
+            raise PodiumError(f"no user {name!r}", "create it: podium admin create-user NAME", code=Code.FLAG_INVALID)
+        typer.echo(service.create_token(session=session, user=user))
+
+
+@admin_app.command("add-challenge")
+def add_challenge(file: Path, data_dir: DataDir = None) -> None:
+    """Add a challenge from its YAML file (or folder), or update the one of that name."""
+    from podium.platform.challenges import service
+
+    db = _db(data_dir)
+    with db.session() as session, session.begin():
+        row, created = service.add_or_update(session=session, path=file)
+        typer.echo(f"{'added' if created else 'updated'} challenge {row.name}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("server", help="Serve the Podium API (OpenAPI docs at /docs).")(server)
+    app.add_typer(admin_app, name="admin")
