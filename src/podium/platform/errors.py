@@ -8,14 +8,13 @@ from typing import Any
 
 from podium.errors import Code, PodiumError
 
-# Platform codes that are not a participant's submission problem (no Code member:
-# they are about the request, not the model).
-NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
-FORBIDDEN = "FORBIDDEN"
-NOT_FOUND = "NOT_FOUND"
-CHALLENGE_NOT_FOUND = "CHALLENGE_NOT_FOUND"
-SUBMISSION_NOT_FOUND = "SUBMISSION_NOT_FOUND"
-PAYLOAD_INVALID = "PAYLOAD_INVALID"
+# Codes about the request rather than the model (short names for the routes).
+NOT_AUTHENTICATED = Code.NOT_AUTHENTICATED
+FORBIDDEN = Code.FORBIDDEN
+NOT_FOUND = Code.NOT_FOUND
+CHALLENGE_NOT_FOUND = Code.CHALLENGE_NOT_FOUND
+SUBMISSION_NOT_FOUND = Code.SUBMISSION_NOT_FOUND
+PAYLOAD_INVALID = Code.PAYLOAD_INVALID
 
 _STATUS: dict[str, int] = {
     NOT_AUTHENTICATED: 401,
@@ -27,6 +26,7 @@ _STATUS: dict[str, int] = {
     Code.QUOTA_EXCEEDED: 429,
     Code.HUB_UNREACHABLE: 503,
     # the server's own configuration, not the participant's submission
+    Code.SETTINGS_INVALID: 500,
     Code.TARGET_UNKNOWN: 500,
     Code.CHALLENGE_INVALID: 500,
     Code.DATASET_INVALID: 500,

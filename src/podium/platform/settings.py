@@ -46,7 +46,7 @@ class Settings(BaseSettings):
                     "set PODIUM_SECRET_KEY to a long random string (e.g. "
                     "python -c 'import secrets; print(secrets.token_urlsafe(48))'), or "
                     "PODIUM_ENV=development to generate one in the data directory",
-                    code=Code.CONFIG_INVALID,
+                    code=Code.SETTINGS_INVALID,
                     details={"setting": "PODIUM_SECRET_KEY"},
                 )
             if stored.exists():
@@ -60,7 +60,7 @@ class Settings(BaseSettings):
             raise PodiumError(
                 f"PODIUM_SECRET_KEY is too short ({len(key)} characters)",
                 f"use at least {MIN_SECRET_LEN} random characters",
-                code=Code.CONFIG_INVALID,
+                code=Code.SETTINGS_INVALID,
                 details={"setting": "PODIUM_SECRET_KEY"},
             )
         return self.model_copy(update={"secret_key": key})
