@@ -86,3 +86,6 @@ def add_challenge(file: Path, data_dir: DataDir = None) -> None:
 def register(app: typer.Typer) -> None:
     app.command("server", help="Serve the Podium API (OpenAPI docs at /docs).")(server)
     app.add_typer(admin_app, name="admin")
+    from podium.cli.execute import command as execute
+
+    app.command("execute", help="Run one attempt of a submission for the server (its dispatcher starts it).")(execute)

@@ -157,6 +157,11 @@ class Submission(Base):
     score_public: Mapped[float | None] = mapped_column(Float, default=None)
     score_private: Mapped[float | None] = mapped_column(Float, default=None)
     tokens_per_s: Mapped[float | None] = mapped_column(Float, default=None)
+    # the attempt whose reports count (any other attempt's report is refused: 409);
+    # None while queued and not yet claimed by the dispatcher
+    current_attempt_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    progress_done: Mapped[int | None] = mapped_column(Integer, default=None)
+    progress_total: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -181,6 +186,31 @@ class SubmissionEvent(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     submission: Mapped[Submission] = relationship(back_populates="events")
+
+
+class SubmissionAttempt(Base):
+    """One run of ``podium execute`` for a submission: its credential (sha256 only), the
+    executor and its handle (local: pid + start time), heartbeats and how it ended."""
+
+    __tablename__ = "submission_attempts"
+    __table_args__ = (Index("ix_submission_attempts_open", "finished_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    executor: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str] = mapped_column(String(100))
+    handle: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # scored | failed | lost | cancelled | superseded
+    outcome: Mapped[str | None] = mapped_column(String(20), default=None)
+
+    submission: Mapped[Submission] = relationship()
 
 
 class SecretToken(Base):

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 
 from podium.platform.deps import BoxDep, CurrentUser, DbDep, SessionDep
 from podium.platform.submissions import service
-from podium.platform.submissions.schemas import SubmissionCreated, SubmissionPublic
+from podium.platform.submissions.schemas import LogsPublic, Ok, SubmissionCreated, SubmissionPublic
 
 router = APIRouter(prefix="/api", tags=["submissions"])
 
@@ -62,3 +62,38 @@ def list_submissions(session: SessionDep, user: CurrentUser, challenge: str | No
 @router.get("/submissions/{submission_id}", response_model=SubmissionPublic)
 def get_submission(submission_id: int, session: SessionDep, user: CurrentUser) -> dict:
     return service.to_public(session, service.get_visible(session=session, user=user, submission_id=submission_id))
+
+
+def _wake(request: Request) -> None:
+    dispatcher = getattr(request.app.state, "dispatcher", None)
+    if dispatcher is not None:
+        dispatcher.wake()
+
+
+def _state(db, submission_id: int) -> str:
+    from podium.platform.models import Submission
+
+    with db.session() as session:
+        return str(session.get(Submission, submission_id).state)
+
+
+@router.post("/submissions/{submission_id}/cancel", response_model=Ok, responses={409: {"description": "already finished"}})
+def cancel_submission(submission_id: int, request: Request, db: DbDep, user: CurrentUser) -> Ok:
+    service.cancel(db=db, user=user, submission_id=submission_id)
+    _wake(request)
+    return Ok(id=submission_id, state=_state(db, submission_id))
+
+
+@router.post("/submissions/{submission_id}/rerun", response_model=Ok, responses={403: {"description": "organisers only"}})
+def rerun_submission(submission_id: int, request: Request, db: DbDep, user: CurrentUser) -> Ok:
+    service.rerun(db=db, user=user, submission_id=submission_id)
+    _wake(request)
+    return Ok(id=submission_id, state=_state(db, submission_id))
+
+
+@router.get("/submissions/{submission_id}/logs", response_model=LogsPublic)
+def submission_logs(
+    submission_id: int, request: Request, db: DbDep, user: CurrentUser, offset: Annotated[int, Query(ge=0)] = 0
+) -> dict:
+    return service.read_logs(db=db, data_dir=request.app.state.settings.data_dir, user=user,
+                             submission_id=submission_id, offset=offset)

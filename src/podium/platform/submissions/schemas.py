@@ -77,6 +77,19 @@ class SubmissionPublic(BaseModel):
     counted_against_quota: bool
     queue_position: int | None
     score: float | None
+    progress: dict[str, int | None] | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
     events: list[EventPublic]
+
+
+class LogsPublic(BaseModel):
+    text: str
+    next_offset: int
+    done: bool  # the submission ended and everything was read
+
+
+class Ok(BaseModel):
+    ok: bool = True
+    id: int
+    state: str

@@ -295,6 +295,61 @@ def record_score(*, session: Session, submission_id: int, report_dict: dict[str,
     return set_state(session=session, submission_id=submission_id, state=State.SCORED, detail="scored")
 
 
+# -- cancel, rerun, logs ---------------------------------------------------------------
+
+STATE_CONFLICT = "STATE_CONFLICT"
+
+
+class Conflict(ApiError):
+    """HTTP 409: the submission is not in a state that allows this."""
+
+    @property
+    def status(self) -> int:
+        return 409
+
+
+def cancel(*, db: Database, user: User, submission_id: int) -> None:
+    """Owner or organiser: queued -> cancelled at once; a running attempt is stopped by
+    the dispatcher within seconds (its process and the engine tree)."""
+    from podium.platform.dispatch import service as dispatch
+
+    with db.locked() as session:
+        sub = get_visible(session=session, user=user, submission_id=submission_id)
+        if sub.state.is_final:
+            raise Conflict(STATE_CONFLICT, f"submission {sub.id} is already {sub.state}", "only a queued or running submission can be cancelled")
+        dispatch.cancel(session=session, sub=sub, by=user.name)
+
+
+def rerun(*, db: Database, user: User, submission_id: int) -> None:
+    """Organiser: queue the submission again as a new attempt (a running one is superseded)."""
+    from podium.platform.dispatch import service as dispatch
+
+    if not user.is_organiser:
+        get_visible_in(db, user, submission_id)  # 404 for someone else's
+        raise ApiError(Code.FORBIDDEN, "only organisers can rerun a submission", "ask the organisers")
+    with db.locked() as session:
+        sub = get_visible(session=session, user=user, submission_id=submission_id)
+        if sub.state is State.REJECTED:
+            raise Conflict(STATE_CONFLICT, f"submission {sub.id} was rejected at admission", "a rejected submission cannot run; submit again")
+        dispatch.rerun(session=session, sub=sub, by=user.name)
+
+
+def get_visible_in(db: Database, user: User, submission_id: int) -> None:
+    with db.session() as session:
+        get_visible(session=session, user=user, submission_id=submission_id)
+
+
+def read_logs(*, db: Database, data_dir: Any, user: User, submission_id: int, offset: int) -> dict[str, Any]:
+    """The participant's log (hidden-split material left out) or, for organisers, the full one."""
+    from podium.platform.workers import logs
+
+    with db.session() as session:
+        sub = get_visible(session=session, user=user, submission_id=submission_id)
+        final = sub.state.is_final
+    text, next_offset, size = logs.read(data_dir, submission_id, full=user.is_organiser, offset=offset)
+    return {"text": text, "next_offset": next_offset, "done": final and next_offset >= size}
+
+
 # -- reads ----------------------------------------------------------------------------
 
 
@@ -353,6 +408,11 @@ def to_public(session: Session, sub: Submission) -> dict[str, Any]:
         "counted_against_quota": sub.counted_against_quota,
         "queue_position": queue_position(session=session, submission_id=sub.id),
         "score": sub.score_public,
+        "progress": (
+            {"done": sub.progress_done, "total": sub.progress_total}
+            if sub.progress_total is not None
+            else None
+        ),
         "created_at": sub.created_at,
         "updated_at": sub.updated_at,
         "events": [{"state": str(e.state), "at": e.at, "detail": e.detail} for e in sub.events],

@@ -1,0 +1,159 @@
+"""The dispatcher: a background thread in the server. Each tick it
+
+1. looks at every open attempt: one whose submission ended or moved on to another
+   attempt (cancel, rerun) is stopped; one whose process is gone or silent for longer
+   than the heartbeat timeout is lost (queued again, or WORKER_LOST);
+2. claims queued submissions, oldest first, within each target's slots, and starts them.
+
+At start it re-attaches the attempts left open by a previous server: a live process
+(same pid and start time) keeps running with a fresh heartbeat deadline; a dead one is
+lost, which queues its submission again (the attempt was counted once, when claimed).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from podium.platform.db import Database
+from podium.platform.dispatch import service
+from podium.platform.dispatch.executor import AttemptJob, Executor, Status
+from podium.platform.dispatch.settings import DispatchSettings
+from podium.platform.models import Submission, SubmissionAttempt, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    def __init__(self, db: Database, executor: Executor, settings: DispatchSettings) -> None:
+        self.db = db
+        self.executor = executor
+        self.settings = settings
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stopping: set[int] = set()  # attempts being cancelled by a helper thread
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.reattach()
+        self._thread = threading.Thread(target=self._loop, name="podium-dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop dispatching. Running attempts keep running: a restarted server re-attaches them."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # keep dispatching: one bad tick must not stop the queue
+                log.exception("dispatcher tick failed")
+            self._wake.wait(self.settings.poll_s)
+            self._wake.clear()
+
+    # -- one tick ---------------------------------------------------------------------
+
+    def reattach(self) -> None:
+        with self.db.session() as session, session.begin():
+            for attempt in service.open_attempts(session=session):
+                if attempt.handle and self.executor.status(attempt.handle) is Status.RUNNING:
+                    attempt.heartbeat_at = utcnow()
+                    log.info("attempt %s of submission %s re-attached", attempt.id, attempt.submission_id)
+        self.reap()
+
+    def tick(self) -> None:
+        self.reap()
+        self.dispatch()
+
+    def reap(self) -> None:
+        now = utcnow()
+        with self.db.session() as session:
+            rows = [
+                (a.id, a.handle, session.get(Submission, a.submission_id), service.is_stale(a, self.settings.heartbeat_timeout_s, now))
+                for a in service.open_attempts(session=session)
+            ]
+            facts = [(aid, handle, sub.current_attempt_id == aid and not sub.state.is_final, stale)
+                     for aid, handle, sub, stale in rows if sub is not None]
+        for attempt_id, handle, current, stale in facts:
+            if attempt_id in self._stopping:
+                continue
+            if not current:
+                self._finish_and_stop(attempt_id, handle, "superseded")
+                continue
+            if handle is None:
+                if stale:  # claimed but never started (the server died in between)
+                    service.worker_lost(db=self.db, attempt_id=attempt_id, reason="never started",
+                                        max_attempts=self.settings.max_attempts)
+                continue
+            if self.executor.status(handle) is Status.EXITED:
+                state = service.worker_lost(db=self.db, attempt_id=attempt_id, reason="process exited without a report",
+                                            max_attempts=self.settings.max_attempts)
+                log.warning("attempt %s lost (process exited): submission now %s", attempt_id, state)
+            elif stale:
+                state = service.worker_lost(db=self.db, attempt_id=attempt_id, reason="no heartbeat",
+                                            max_attempts=self.settings.max_attempts)
+                log.warning("attempt %s lost (no heartbeat): submission now %s", attempt_id, state)
+                self._stop_process(attempt_id, handle)
+
+    def _finish_and_stop(self, attempt_id: int, handle: dict | None, outcome: str) -> None:
+        with self.db.session() as session, session.begin():
+            attempt = session.get(SubmissionAttempt, attempt_id)
+            sub = session.get(Submission, attempt.submission_id) if attempt else None
+            if attempt is not None:
+                service.finish(session=session, attempt=attempt,
+                               outcome="cancelled" if sub is not None and str(sub.state) == "cancelled" else outcome)
+        if handle is not None:
+            self._stop_process(attempt_id, handle)
+
+    def _stop_process(self, attempt_id: int, handle: dict) -> None:
+        """Cancel in a helper thread: the grace period must not hold up the queue."""
+        self._stopping.add(attempt_id)
+
+        def run() -> None:
+            try:
+                self.executor.cancel(handle)
+            except Exception:
+                log.exception("cancelling attempt %s failed", attempt_id)
+            finally:
+                self._stopping.discard(attempt_id)
+
+        threading.Thread(target=run, name=f"podium-cancel-{attempt_id}", daemon=True).start()
+
+    def dispatch(self) -> None:
+        with self.db.session() as session:
+            targets = service.queued_targets(session=session)
+        for target in targets:
+            while not self._stop.is_set():
+                claimed = service.claim(db=self.db, target=target, slots=self.settings.slots_for(target),
+                                        executor=self.executor.name)
+                if claimed is None:
+                    break
+                self._start(claimed)
+
+    def _start(self, claimed: service.Claimed) -> None:
+        job = AttemptJob(
+            attempt_id=claimed.attempt_id,
+            submission_id=claimed.submission_id,
+            target=claimed.target,
+            token=claimed.token,
+            server_url=self.settings.server_url,
+            heartbeat_interval_s=self.settings.heartbeat_interval_s,
+        )
+        try:
+            handle = self.executor.start(job)
+        except Exception as exc:
+            log.exception("starting attempt %s failed", claimed.attempt_id)
+            service.worker_lost(db=self.db, attempt_id=claimed.attempt_id, reason=f"could not start: {exc}",
+                                max_attempts=self.settings.max_attempts)
+            return
+        service.set_handle(db=self.db, attempt_id=claimed.attempt_id, handle=handle)
+        log.info("attempt %s of submission %s started (%s)", claimed.attempt_id, claimed.submission_id, self.executor.name)

@@ -1,0 +1,45 @@
+"""The executor interface: what the dispatcher needs to run one attempt somewhere.
+
+An attempt is always the same unit of work, ``podium execute SUBMISSION_ID --server URL``
+with the attempt's credential in ``PODIUM_ATTEMPT_TOKEN``; an executor only decides where
+that process runs. The handle it returns is JSON, kept in the database, so that a
+restarted server can ask about (and cancel) an attempt started before it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+Handle = dict[str, Any]
+
+
+class Status(enum.StrEnum):
+    RUNNING = "running"
+    EXITED = "exited"  # gone: ended normally or died; the database says which
+
+
+@dataclass(frozen=True)
+class AttemptJob:
+    attempt_id: int
+    submission_id: int
+    target: str
+    token: str  # the attempt's credential, in clear: given to the process only
+    server_url: str
+    heartbeat_interval_s: float
+
+
+class Executor(Protocol):
+    name: str
+
+    def start(self, job: AttemptJob) -> Handle:
+        """Start the process; return at once with its handle."""
+
+    def status(self, handle: Handle) -> Status: ...
+
+    def cancel(self, handle: Handle) -> None:
+        """Stop the process and everything it started (blocks up to the grace period)."""
+
+    def logs(self, handle: Handle) -> str:
+        """The process's own output (stdout/stderr), for organisers and debugging."""
