@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from podium.cli import info as info_cmds
-from podium.cli import server_cmds
+from podium.cli import participant, server_cmds
 from podium.cli.check import run_check
 from podium.spec.docs import flags_epilog
 
@@ -121,6 +121,7 @@ def demo(
 
 
 server_cmds.register(app)
+participant.register(app)
 
 
 def _interrupt(signum: int, frame: object) -> None:
