@@ -1,0 +1,237 @@
+"""The dispatcher, the local executor and real ``podium execute`` processes against a
+real HTTP server (uvicorn in a thread, a SQLite file). The pipeline is replaced by the
+stand-in of ``PODIUM_EXECUTE_FAKE`` because these are faults the real pipeline cannot be
+made to produce on demand: a worker that dies mid-run, a worker that stops heartbeating,
+restart while running, cancel while running (a stand-in engine child that ignores
+SIGTERM, so the executor's group kill is what removes it)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from podium.engine.process import free_port, pid_alive
+from podium.platform.models import State, Submission, SubmissionAttempt
+
+
+
+def write_challenge(root: Path) -> Path:
+    folder = root / "t1"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dataset.jsonl").write_text('{"id": "1", "prompt": "2+2?", "answer": "4"}\n')
+    (folder / "challenge.yaml").write_text(
+        "name: t1\ntitle: faults\ntarget: cpu\nevaluation:\n  dataset: dataset.jsonl\n"
+        "  scorers: [{name: exact_match}]\n  primary_metric: exact_match\n"
+    )
+    return folder / "challenge.yaml"
+
+
+class Server:
+    """A podium app served by uvicorn on 127.0.0.1 in a thread; ``stop`` and ``start``
+    again on the same data directory = a server restart."""
+
+    def __init__(self, data_dir: Path, **dispatch: object) -> None:
+        from podium.platform.dispatch.settings import DispatchSettings
+        from podium.platform.settings import Settings
+
+        self.port = free_port()
+        self.settings = Settings(data_dir=data_dir, env="production", secret_key="s" * 40)
+        self.dispatch = DispatchSettings(
+            server_url=f"http://127.0.0.1:{self.port}", heartbeat_interval_s=0.3,
+            heartbeat_timeout_s=3.0, poll_s=0.2, cancel_grace_s=2.0, **dispatch,
+        )
+        self.uv = None
+
+    def start(self) -> None:
+        import uvicorn
+
+        from podium.platform.app import create_app
+
+        self.app = create_app(self.settings, dispatch=self.dispatch)
+        self.uv = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.uv.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.uv.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert self.uv.started
+
+    def stop(self) -> None:
+        self.uv.should_exit = True
+        self.thread.join(timeout=30)
+        self.app.state.db.dispose()
+
+    @property
+    def db(self):
+        return self.app.state.db
+
+
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("PODIUM_DATABASE_URL", raising=False)
+    made: list[Server] = []
+
+    def make(fake: str, **dispatch: object) -> Server:
+        from podium.platform.challenges import service as challenges
+        from podium.platform.models import Role
+        from podium.platform.users import service as users
+
+        monkeypatch.setenv("PODIUM_EXECUTE_FAKE", fake)
+        srv = Server(tmp_path / "data", **dispatch)
+        srv.start()
+        with srv.db.session() as session, session.begin():
+            user = users.create_user(session=session, name="user-a", role=Role.PARTICIPANT)
+            challenges.add_or_update(session=session, path=write_challenge(tmp_path / "challenges"))
+        made.append(srv)
+        return srv
+
+    yield make
+    for srv in made:
+        if srv.uv is not None and not srv.uv.should_exit:
+            srv.stop()
+    _kill_leftovers(tmp_path / "data")
+
+
+def queue(srv: Server) -> int:
+    """A queued submission, as admission stores it (admission is tested elsewhere)."""
+    from podium.platform.models import SubmissionEvent
+
+    with srv.db.session() as session, session.begin():
+        sub = Submission(owner_id=1, challenge_id=1, spec={"hf_repo": "o/m"}, hf_repo="o/m",
+                         pinned_commit="0" * 40, state=State.QUEUED, counted_against_quota=True)
+        session.add(sub)
+        session.flush()
+        session.add(SubmissionEvent(submission_id=sub.id, state=State.QUEUED, detail="admitted"))
+        sid = sub.id
+    srv.app.state.dispatcher.wake()
+    return sid
+
+
+def wait_for(srv: Server, sid: int, pred, timeout: float = 30.0) -> Submission:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with srv.db.session() as session:
+            sub = session.get(Submission, sid)
+            if pred(sub):
+                return sub
+        time.sleep(0.1)
+    raise AssertionError(f"submission {sid} stuck in {sub.state} (attempts {sub.attempts})")
+
+
+def attempts(srv: Server, sid: int) -> list[SubmissionAttempt]:
+    from sqlalchemy import select
+
+    with srv.db.session() as session:
+        return list(session.scalars(select(SubmissionAttempt).where(SubmissionAttempt.submission_id == sid).order_by(SubmissionAttempt.id)))
+
+
+def _kill_leftovers(data_dir: Path) -> None:
+    import os
+    import signal
+
+    for pidfile in data_dir.glob("attempts/*/fake-engine.pid"):
+        pid = int(pidfile.read_text())
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_scored_through_the_executor(server) -> None:
+    srv = server("slow:0.5")
+    sid = queue(srv)
+    sub = wait_for(srv, sid, lambda s: s.state.is_final)
+    assert sub.state is State.SCORED and sub.score_public == 0.5 and sub.attempts == 1
+    [att] = attempts(srv, sid)
+    assert att.outcome == "scored" and att.executor == "local" and att.handle["pid"] > 0
+    states = [e.state for e in srv.app.state.db.session().get(Submission, sid).events]
+    assert states == [State.QUEUED, State.RESOLVING, State.STARTING, State.EVALUATING, State.SCORED]
+
+
+def test_dying_worker_is_queued_again_then_worker_lost(server) -> None:
+    """Fake: the execute process exits mid-run without a report, every attempt."""
+    srv = server("die", max_attempts=2)
+    sid = queue(srv)
+    sub = wait_for(srv, sid, lambda s: s.state.is_final)
+    assert sub.state is State.FAILED and sub.error_code == "WORKER_LOST"
+    assert sub.attempts == 2 and sub.platform_fault and not sub.counted_against_quota
+    assert [a.outcome for a in attempts(srv, sid)] == ["lost", "lost"]
+    details = [e.detail for e in srv.db.session().get(Submission, sid).events]
+    assert any("queued again" in d for d in details)
+
+
+def test_silent_worker_is_lost_and_stopped(server) -> None:
+    """Fake: the execute process stays alive but stops heartbeating."""
+    srv = server("silent", max_attempts=1)
+    sid = queue(srv)
+    sub = wait_for(srv, sid, lambda s: s.state.is_final, timeout=30)
+    assert sub.state is State.FAILED and sub.error_code == "WORKER_LOST"
+    [att] = attempts(srv, sid)
+    deadline = time.monotonic() + 10
+    while pid_alive(att.handle["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not pid_alive(att.handle["pid"]), "the silent worker was not stopped"
+
+
+def test_cancel_while_running_leaves_no_process(server, tmp_path: Path) -> None:
+    """Fake: a running worker whose stand-in engine child ignores SIGTERM."""
+    import httpx
+
+    from podium.platform.users import service as users
+
+    srv = server("hang")
+    with srv.db.session() as session, session.begin():
+        token = users.create_token(session=session, user=users.get_user(session=session, name="user-a"))
+    sid = queue(srv)
+    wait_for(srv, sid, lambda s: s.state is State.STARTING)
+    [att] = attempts(srv, sid)
+    pidfile = tmp_path / "data" / "attempts" / str(att.id) / "fake-engine.pid"
+    deadline = time.monotonic() + 10
+    while not pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    engine_pid, worker_pid = int(pidfile.read_text()), att.handle["pid"]
+    assert pid_alive(engine_pid) and pid_alive(worker_pid)
+    t0 = time.monotonic()
+    r = httpx.post(f"{srv.dispatch.server_url}/api/submissions/{sid}/cancel", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.json()["state"] == "cancelled"
+    while (pid_alive(engine_pid) or pid_alive(worker_pid)) and time.monotonic() - t0 < 15:
+        time.sleep(0.1)
+    assert not pid_alive(worker_pid) and not pid_alive(engine_pid), "processes left after cancel"
+    assert time.monotonic() - t0 < 10
+    assert attempts(srv, sid)[0].outcome == "cancelled"
+
+
+def test_restart_reattaches_a_live_worker(server) -> None:
+    """Fake: a worker that runs for a few seconds; the server stops and starts again
+    meanwhile. The worker keeps running, the new server re-attaches it, it is scored,
+    and the attempt was counted once."""
+    srv = server("slow:6")
+    sid = queue(srv)
+    wait_for(srv, sid, lambda s: s.state is State.EVALUATING)
+    srv.stop()
+    time.sleep(1.0)
+    srv.start()
+    sub = wait_for(srv, sid, lambda s: s.state.is_final, timeout=40)
+    assert sub.state is State.SCORED and sub.attempts == 1
+    assert [a.outcome for a in attempts(srv, sid)] == ["scored"]
+
+
+def test_restart_requeues_a_dead_worker_counted_once(server) -> None:
+    """Fake: the worker dies while the server is down; after the restart its submission
+    is queued again and runs as attempt 2 (the lost attempt counted once)."""
+    import os
+    import signal
+
+    srv = server("slow:30")
+    sid = queue(srv)
+    wait_for(srv, sid, lambda s: s.state is State.EVALUATING)
+    srv.stop()
+    [att] = attempts(srv, sid)
+    os.killpg(att.handle["pid"], signal.SIGKILL)
+    time.sleep(0.5)
+    os.environ["PODIUM_EXECUTE_FAKE"] = "slow:0.2"
+    srv.start()
+    sub = wait_for(srv, sid, lambda s: s.state.is_final, timeout=40)
+    assert sub.state is State.SCORED and sub.attempts == 2
+    assert [a.outcome for a in attempts(srv, sid)] == ["lost", "scored"]
