@@ -41,7 +41,7 @@ class Server:
         self.settings = Settings(data_dir=data_dir, env="production", secret_key="s" * 40)
         self.dispatch = DispatchSettings(
             server_url=f"http://127.0.0.1:{self.port}", heartbeat_interval_s=0.3,
-            heartbeat_timeout_s=3.0, poll_s=0.2, cancel_grace_s=2.0, **dispatch,
+            heartbeat_timeout_s=5.0, poll_s=0.2, cancel_grace_s=2.0, **dispatch,
         )
         self.uv = None
 
