@@ -120,7 +120,7 @@ def _events(platform, sid):
 
 
 def test_worker_lost_too_often_fails_without_counting(platform, subs) -> None:
-    for n in range(3):
+    for _ in range(3):
         c = claim(platform)
         assert c.submission_id == subs[0]
         dispatch.worker_lost(db=platform.db, attempt_id=c.attempt_id, reason="test", max_attempts=3)

@@ -17,7 +17,6 @@ from podium.engine.process import free_port, pid_alive
 from podium.platform.models import State, Submission, SubmissionAttempt
 
 
-
 def write_challenge(root: Path) -> Path:
     folder = root / "t1"
     folder.mkdir(parents=True, exist_ok=True)
@@ -83,7 +82,7 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         srv = Server(tmp_path / "data", **dispatch)
         srv.start()
         with srv.db.session() as session, session.begin():
-            user = users.create_user(session=session, name="user-a", role=Role.PARTICIPANT)
+            users.create_user(session=session, name="user-a", role=Role.PARTICIPANT)
             challenges.add_or_update(session=session, path=write_challenge(tmp_path / "challenges"))
         made.append(srv)
         return srv

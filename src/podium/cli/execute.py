@@ -20,7 +20,9 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 ATTEMPT_TOKEN_ENV = "PODIUM_ATTEMPT_TOKEN"
 FAKE_ENV = "PODIUM_EXECUTE_FAKE"
@@ -261,23 +263,15 @@ def _fake(mode: str, rep: Reporter, beat: Heartbeat) -> dict[str, Any]:
                        "requests": {"output_tokens_per_s": 12.5}}}
 
 
-def _typer_option(flag: str, help: str) -> Any:
-    import typer
-
-    return typer.Option(None if flag == "--output" else ..., flag, help=help)
-
-
 def execute_command(submission_id: int, server: str, output: Path | None) -> int:
     return execute(submission_id, server, output or Path("run"))
 
 
 def command(
     submission_id: int,
-    server: str = _typer_option("--server", "The Podium server's URL."),
-    output: Path | None = _typer_option("--output", "Where the run's files go (default: ./run)."),
+    server: Annotated[str, typer.Option("--server", help="The Podium server's URL.")],
+    output: Annotated[Path | None, typer.Option("--output", help="Where the run's files go (default: ./run).")] = None,
 ) -> None:
     """Run one attempt of a submission for the server (started by the dispatcher; the
     credential comes from $PODIUM_ATTEMPT_TOKEN)."""
-    import typer
-
     raise typer.Exit(execute_command(submission_id, server, output))

@@ -9,7 +9,15 @@ from fastapi import APIRouter, Request
 from podium.platform.deps import BoxDep, DbDep, _bearer
 from podium.platform.models import State
 from podium.platform.workers import service
-from podium.platform.workers.schemas import Ack, FailureIn, JobPublic, LogIn, ProgressIn, ReportIn, StateIn
+from podium.platform.workers.schemas import (
+    Ack,
+    FailureIn,
+    JobPublic,
+    LogIn,
+    ProgressIn,
+    ReportIn,
+    StateIn,
+)
 
 router = APIRouter(prefix="/api/attempts", tags=["workers"])
 CONFLICT = {409: {"description": "ATTEMPT_SUPERSEDED: this attempt no longer counts; stop"}}
