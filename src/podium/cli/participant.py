@@ -22,6 +22,7 @@ from urllib.parse import quote
 import typer
 
 from podium.cli import client_config
+from podium.errors import Code
 
 FINAL_STATES = frozenset({"scored", "failed", "cancelled", "rejected"})
 STANDARD_PREFIXES = ("hf-", "neuron", "vllm")  # an unknown flag like these is a typo, not a challenge key
@@ -74,7 +75,7 @@ def _from_response(method: str, path: str, response: Any) -> ClientError:
             exit_code=1,
         )
     return ClientError(
-        "SERVER_ERROR" if status >= 500 else "PAYLOAD_INVALID",
+        Code.SERVER_ERROR if status >= 500 else Code.PAYLOAD_INVALID,
         f"{method} {path.split('?')[0]} answered HTTP {status}",
         "try again later; if it persists, tell the organisers" if status >= 500 else "upgrade podium",
         exit_code=exit_code,
@@ -103,14 +104,14 @@ class Api:
             response = self._client.request(method, path, **kw)
         except httpx.TimeoutException:
             raise ClientError(
-                "SERVER_UNREACHABLE",
+                Code.SERVER_UNREACHABLE,
                 f"{self.server} did not answer in time",
                 "try again; check the server address (podium login --server URL, or PODIUM_SERVER)",
                 exit_code=2,
             ) from None
         except httpx.HTTPError as exc:
             raise ClientError(
-                "SERVER_UNREACHABLE",
+                Code.SERVER_UNREACHABLE,
                 f"cannot reach {self.server}: {exc}",
                 "check the server address (podium login --server URL, or PODIUM_SERVER) and that it is up",
                 exit_code=2,
@@ -121,7 +122,7 @@ class Api:
             return response.json()
         except ValueError:
             raise ClientError(
-                "SERVER_ERROR",
+                Code.SERVER_ERROR,
                 f"{method} {path.split('?')[0]} did not answer JSON (HTTP {response.status_code})",
                 "check that the address is a Podium server",
                 exit_code=2,

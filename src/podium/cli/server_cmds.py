@@ -36,10 +36,14 @@ def server(
     data_dir: DataDir = None,
 ) -> None:
     """Serve the Podium API (OpenAPI docs at /docs)."""
+    import os
+
     import uvicorn
 
     from podium.platform.app import create_app
 
+    # The execute processes report back here unless an organiser names another address.
+    os.environ.setdefault("PODIUM_SERVER_URL", f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}")
     uvicorn.run(create_app(_settings(data_dir)), host=host, port=port)
 
 

@@ -91,15 +91,27 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def _redact_value(value: object) -> object:
+    if isinstance(value, str):
+        return redact(value)
+    if value is None or isinstance(value, int | float):
+        return value
+    text = str(value)
+    cleaned = redact(text)
+    return value if cleaned == text else cleaned
+
+
 def _redact_record(record: logging.LogRecord) -> None:
+    """Redact the message and each argument in place, keeping the record's shape:
+    formatters that read ``record.args`` themselves (uvicorn's access log) still work."""
     if getattr(record, "_podium_redacted", False):
         return
-    try:
-        message = record.getMessage()
-    except Exception:  # a broken format string: keep the raw message, redacted
-        message = str(record.msg)
-    record.msg = redact(message)
-    record.args = ()
+    if isinstance(record.msg, str):
+        record.msg = redact(record.msg)
+    if isinstance(record.args, tuple):
+        record.args = tuple(_redact_value(a) for a in record.args)
+    elif isinstance(record.args, dict):
+        record.args = {k: _redact_value(v) for k, v in record.args.items()}
     if record.exc_info and not record.exc_text:
         record.exc_text = logging.Formatter().formatException(record.exc_info)
     if record.exc_text:

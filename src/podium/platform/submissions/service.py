@@ -297,7 +297,7 @@ def record_score(*, session: Session, submission_id: int, report_dict: dict[str,
 
 # -- cancel, rerun, logs ---------------------------------------------------------------
 
-STATE_CONFLICT = "STATE_CONFLICT"
+STATE_CONFLICT = Code.STATE_CONFLICT
 
 
 class Conflict(ApiError):

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from podium.errors import PodiumError
+from podium.errors import Code, PodiumError
 from podium.platform.db import Database
 from podium.platform.errors import NOT_AUTHENTICATED, ApiError
 from podium.platform.models import State, Submission, SubmissionAttempt
@@ -18,7 +18,7 @@ from podium.platform.submissions.service import hf_token_for, record_score, set_
 from podium.platform.workers import logs
 from podium.platform.workers.schemas import FailureIn, JobPublic
 
-ATTEMPT_SUPERSEDED = "ATTEMPT_SUPERSEDED"
+ATTEMPT_SUPERSEDED = Code.ATTEMPT_SUPERSEDED
 ORDER = [State.QUEUED, State.RESOLVING, State.COMPILING, State.STARTING, State.EVALUATING]
 
 
