@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-admin_app = typer.Typer(help="Organiser commands: users, API tokens, challenges.", no_args_is_help=True)
+admin_app = typer.Typer(help="Organiser commands: users, API tokens, challenges, rerun and cancel.", no_args_is_help=True)
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default: $PODIUM_DATA_DIR or ./podium-data).")]
 
@@ -85,6 +85,57 @@ def add_challenge(file: Path, data_dir: DataDir = None) -> None:
     with db.session() as session, session.begin():
         row, created = service.add_or_update(session=session, path=file)
         typer.echo(f"{'added' if created else 'updated'} challenge {row.name}")
+
+
+ADMIN_BY = "an organiser (podium admin)"
+
+
+def _change_submission(data_dir: Path | None, submission_id: int, action: str) -> str:
+    """Cancel or rerun submission ``submission_id`` in the data directory's database with
+    the dispatch service the API's own routes end in; returns its new state."""
+    from podium.errors import Code, PodiumError
+    from podium.platform.dispatch import service as dispatch
+    from podium.platform.models import State, Submission
+
+    db = _db(data_dir)
+    try:
+        with db.locked() as session:
+            sub = session.get(Submission, submission_id)
+            if sub is None:
+                raise PodiumError(f"no submission {submission_id}", "list them: podium submissions (as an organiser)",
+                                  code=Code.SUBMISSION_NOT_FOUND)
+            if action == "cancel":
+                if sub.state.is_final:
+                    raise PodiumError(f"submission {sub.id} is already {sub.state}",
+                                      "only a queued or running submission can be cancelled", code=Code.STATE_CONFLICT)
+                dispatch.cancel(session=session, sub=sub, by=ADMIN_BY)
+            else:
+                if sub.state is State.REJECTED:
+                    raise PodiumError(f"submission {sub.id} was rejected at admission",
+                                      "a rejected submission cannot run; submit again", code=Code.STATE_CONFLICT)
+                dispatch.rerun(session=session, sub=sub, by=ADMIN_BY)
+            return str(sub.state)
+    finally:
+        db.dispose()
+
+
+@admin_app.command("cancel")
+def cancel(submission_id: Annotated[int, typer.Argument(metavar="ID")], data_dir: DataDir = None) -> None:
+    """Cancel submission ID (any participant's). A queued one is cancelled at once; a
+    running one is marked cancelled here and its process is stopped by the running
+    server's dispatcher on its next pass (within seconds; SIGTERM, then SIGKILL after
+    PODIUM_CANCEL_GRACE_S)."""
+    state = _change_submission(data_dir, submission_id, "cancel")
+    typer.echo(f"submission {submission_id} {state}")
+
+
+@admin_app.command("rerun")
+def rerun(submission_id: Annotated[int, typer.Argument(metavar="ID")], data_dir: DataDir = None) -> None:
+    """Queue submission ID again as a new attempt (scores cleared until it is scored
+    again). A running attempt is superseded: the server's dispatcher stops its process
+    and refuses its late reports. The server's dispatcher runs the new attempt."""
+    state = _change_submission(data_dir, submission_id, "rerun")
+    typer.echo(f"submission {submission_id} {state}")
 
 
 def register(app: typer.Typer) -> None:
