@@ -177,3 +177,20 @@ def test_neuron_dtype_auto_is_float32(tiny: Callable) -> None:
     bf = neuron_plan(tiny, ["--vllm.dtype", "bfloat16"])
     assert bf.plan.neuron_overrides["torch_dtype"] == "bfloat16"
     assert bf.plan.memory.weights_bytes * 2 == r.plan.memory.weights_bytes
+
+
+def test_bfloat16_on_a_cpu_without_it_is_a_warning(tiny: Callable) -> None:
+    from dataclasses import replace
+
+    from podium.plan.targets import cpu_has_native_bf16
+
+    assert cpu_has_native_bf16("flags\t\t: fpu avx2 avx512f avx512_bf16\n")
+    assert not cpu_has_native_bf16("flags\t\t: fpu avx2 fma\n")
+    snap, facts = tiny("qwen3")  # stored as bfloat16
+    spec = parse_submit_args(["--hf-repo", "org/model"])
+    slow = replace(get_target("cpu"), native_bf16=False)
+    assert "DTYPE_SLOW_ON_TARGET" in codes(make_plan(spec, snap, facts, slow, V011), Severity.WARNING)
+    fast = replace(get_target("cpu"), native_bf16=True)
+    assert "DTYPE_SLOW_ON_TARGET" not in codes(make_plan(spec, snap, facts, fast, V011))
+    f32 = parse_submit_args(["--hf-repo", "org/model", "--vllm.dtype", "float32"])
+    assert "DTYPE_SLOW_ON_TARGET" not in codes(make_plan(f32, snap, facts, slow, V011))

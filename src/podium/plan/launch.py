@@ -79,6 +79,15 @@ def make_plan(
                 "add --vllm.dtype bfloat16 to halve the weights' memory",
             )
         )
+    if target.backend == "cpu" and dtype == "bfloat16" and not target.native_bf16:
+        found.add(
+            warning(
+                Code.DTYPE_SLOW_ON_TARGET,
+                "this CPU has no native bfloat16 (AVX512-BF16 / AMX): vLLM emulates it, "
+                "several times slower than float32 (measured 6.7x on the demo)",
+                "add --vllm.dtype float32",
+            )
+        )
     tp = target.total_cores if target.backend == "neuron" else 1
     mem = memory.estimate(
         facts,

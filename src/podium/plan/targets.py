@@ -49,6 +49,23 @@ for _t in (
     TARGETS.add(_t.name, _t)
 
 
+def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
+    """True where the CPU computes bfloat16 itself (AVX512-BF16 or AMX); elsewhere
+    vLLM's CPU kernels emulate it, several times slower than float32."""
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+                cpuinfo = f.read()
+        except OSError:
+            return True  # unknown: do not warn
+    flags = set()
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            flags.update(line.split(":", 1)[1].split())
+            break
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
 def cpu_target() -> Target:
     host = round(_host_memory_gib(), 1)
     return Target(
@@ -60,6 +77,7 @@ def cpu_target() -> Target:
         cores_per_device=1,
         host_memory_gib=host,
         vcpus=os.cpu_count() or 1,
+        native_bf16=cpu_has_native_bf16(),
     )
 
 

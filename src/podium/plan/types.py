@@ -27,6 +27,7 @@ class Target:
     cores_per_device: int
     host_memory_gib: float
     vcpus: int
+    native_bf16: bool = True  # cpu: the CPU computes bfloat16 natively (AVX512-BF16 / AMX)
 
     @property
     def total_cores(self) -> int:
