@@ -125,19 +125,21 @@ def _from_cache(
     reason: str,
     token: str | None,
 ) -> ModelSnapshot:
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
+    # huggingface_hub's own cache lookup (refs/<revision> -> snapshots/<sha>), without
+    # importing its HTTP API: offline, `podium check` stays well under a second.
+    from huggingface_hub import try_to_load_from_cache
 
     wanted = _expand_short_sha(repo_id, revision, cache_dir)
     try:
-        path = snapshot_download(
-            repo_id,
-            revision=wanted,
-            cache_dir=cache_dir,
-            local_files_only=True,
-            allow_patterns=SMALL_FILES,
-        )
-    except LocalEntryNotFoundError:  # also IncompleteSnapshotError (a subclass in hub 2.x)
+        found = try_to_load_from_cache(repo_id, "config.json", cache_dir=cache_dir, revision=wanted)
+    except hub_errors.hub_failure_types() as exc:
+        raise hub_errors.translate(exc, repo_id, revision, token=token) from None
+    snap_dir = _snapshot_dir(repo_id, wanted, cache_dir) if not isinstance(found, str) else None
+    if isinstance(found, str):
+        path = str(Path(found).parent)
+    elif snap_dir is not None:  # cached, but without config.json: not a model repo
+        path = str(snap_dir)
+    else:
         storage = _storage(cache_dir, repo_id)
         what = "the revision is not" if storage.is_dir() else "the repository is not"
         raise hub_errors.not_cached(
@@ -146,11 +148,18 @@ def _from_cache(
             cached=cached_revisions(repo_id, cache_dir),
             reason=f"{reason} and {what} in the local Hugging Face cache ({_cache_root(cache_dir)})",
         ) from None
-    except hub_errors.hub_failure_types() as exc:
-        raise hub_errors.translate(exc, repo_id, revision, token=token) from None
     snapshot = ModelSnapshot(repo_id, revision, Path(path).name, Path(path), "cache")
     _require_config(snapshot)
     return snapshot
+
+
+def _snapshot_dir(repo_id: str, revision: str, cache_dir: str | Path | None) -> Path | None:
+    """The cached snapshot folder a revision points at, if any (as huggingface_hub lays it)."""
+    storage = _storage(cache_dir, repo_id)
+    ref = storage / "refs" / revision
+    commit = ref.read_text().strip() if ref.is_file() else revision
+    snap = storage / "snapshots" / commit
+    return snap if _FULL_SHA.match(commit) and snap.is_dir() else None
 
 
 def _require_config(snapshot: ModelSnapshot) -> None:
