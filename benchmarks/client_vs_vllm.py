@@ -329,6 +329,8 @@ def main() -> int:
     ap.add_argument("--model-dir", type=Path, default=None,
                     help="a model directory (default: the SmolLM2 demo model, converted if needed)")  # fmt: skip
     ap.add_argument("--api", choices=("chat", "completions"), default="chat")
+    ap.add_argument("--dtype", default="float32",
+                    help="the server's --dtype (float32: CPUs without native bfloat16 run it fastest)")
     ap.add_argument("--warmup-requests", type=int, default=None,
                     help="untimed requests per client before round 1 (default: the concurrency)")  # fmt: skip
     ap.add_argument("--json-out", type=Path, default=None, help="also write every figure here")
@@ -355,7 +357,7 @@ def main() -> int:
         target="cpu", backend="cpu",
         argv=("-m", "vllm.entrypoints.openai.api_server", "--model", str(model_dir),
               "--served-model-name", SERVED_NAME, "--max-model-len", "2048",
-              "--max-num-seqs", str(args.concurrency), "--enforce-eager"),
+              "--max-num-seqs", str(args.concurrency), "--enforce-eager", "--dtype", args.dtype),
         env={"VLLM_CPU_KVCACHE_SPACE": "1"},
         served_model_name=SERVED_NAME, model_path=str(model_dir), engine_version="bench",
         max_num_seqs=args.concurrency, max_model_len=2048,
