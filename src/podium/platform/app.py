@@ -78,6 +78,7 @@ def create_app(
         return JSONResponse(err.body(), status_code=err.status)
 
     from podium.platform.challenges.routes import router as challenges
+    from podium.platform.metrics import router as metrics
     from podium.platform.submissions.routes import router as submissions
     from podium.platform.users.routes import router as users
     from podium.platform.workers.routes import router as workers
@@ -86,6 +87,7 @@ def create_app(
     app.include_router(challenges)
     app.include_router(submissions)
     app.include_router(workers)
+    app.include_router(metrics)
 
     @app.get("/api/health", tags=["health"])
     def health() -> dict[str, bool]:

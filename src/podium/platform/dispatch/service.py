@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from podium.errors import Code, PodiumError
+from podium.platform import metrics
 from podium.platform.db import Database
 from podium.platform.models import Challenge, State, Submission, SubmissionAttempt, utcnow
 from podium.platform.security import register_secret, token_hash
@@ -143,6 +144,7 @@ def worker_lost(*, db: Database, attempt_id: int, reason: str, max_attempts: int
             return State.FAILED
         set_state(session=session, submission_id=sub.id, state=State.QUEUED,
                   detail=f"queued again: worker lost ({reason}); attempt {sub.attempts} of {max_attempts}")
+        metrics.attempt_requeued()
         return State.QUEUED
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from podium.errors import Code, Finding, PodiumError, Severity, error
 from podium.evaluate.challenge import Challenge as ChallengeDef
+from podium.platform import metrics
 from podium.platform.challenges import service as challenges
 from podium.platform.db import Database
 from podium.platform.errors import PAYLOAD_INVALID, ApiError, not_found, status_for
@@ -61,6 +62,7 @@ class Rejected(ApiError):
 # -- admission ------------------------------------------------------------------------
 
 
+@metrics.counts_rejections
 def admit(
     *,
     db: Database,
