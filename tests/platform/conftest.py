@@ -1,5 +1,9 @@
-"""Platform fixtures: a real SQLite file in tmp_path, three users (participants A and B,
-an organiser), a challenge, and the session's tiny models as the Hugging Face cache."""
+"""Platform fixtures: a real database, three users (participants A and B, an organiser),
+a challenge, and the session's tiny models as the Hugging Face cache.
+
+The database is a SQLite file in tmp_path; the tests that are about the database
+(:data:`BOTH_DATABASES`) run a second time on PostgreSQL: a throwaway server started
+once per session (tests/platform/pg_server.py) and a fresh database per test."""
 
 from __future__ import annotations
 
@@ -10,6 +14,19 @@ import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("sqlalchemy")
+
+# Modules whose tests using `platform` run on SQLite and on PostgreSQL.
+BOTH_DATABASES = {"test_platform_access", "test_platform_admission", "test_platform_quota", "test_dispatch_api"}
+# ... except these, which read the SQLite file itself.
+SQLITE_ONLY = {"test_hf_token_never_leaks"}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database" not in metafunc.fixturenames:
+        return
+    both = (metafunc.module.__name__.rsplit(".", 1)[-1] in BOTH_DATABASES
+            and metafunc.function.__name__ not in SQLITE_ONLY)
+    metafunc.parametrize("database", ["sqlite", "postgresql"] if both else ["sqlite"], indirect=True)
 
 CHALLENGE_YAML = """
 name: {name}
@@ -71,8 +88,31 @@ def hf_models(hub_cache, monkeypatch: pytest.MonkeyPatch):
     return hub_cache
 
 
+@pytest.fixture(scope="session")
+def pg_server():
+    """One throwaway PostgreSQL server for the session (started on first use)."""
+    from pg_server import PgServer, find_bindir
+
+    pytest.importorskip("psycopg", reason="the PostgreSQL driver (psycopg) is not installed: make setup")
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed (initdb/pg_ctl): make setup runs scripts/setup-postgres.sh")
+    server = PgServer(bindir).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def platform(tmp_path: Path, hf_models, monkeypatch: pytest.MonkeyPatch) -> Platform:
+def database(request: pytest.FixtureRequest) -> str | None:
+    """The platform's PODIUM_DATABASE_URL: None (SQLite in the data directory) or a new
+    PostgreSQL database."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return None
+    return request.getfixturevalue("pg_server").new_database()
+
+
+@pytest.fixture
+def platform(tmp_path: Path, hf_models, database: str | None, monkeypatch: pytest.MonkeyPatch) -> Platform:
     from fastapi.testclient import TestClient
 
     from podium.platform.app import create_app
@@ -82,7 +122,8 @@ def platform(tmp_path: Path, hf_models, monkeypatch: pytest.MonkeyPatch) -> Plat
     from podium.platform.users import service as users
 
     monkeypatch.delenv("PODIUM_DATABASE_URL", raising=False)
-    settings = Settings(data_dir=tmp_path / "data", env="production", secret_key="s" * 40)
+    settings = Settings(data_dir=tmp_path / "data", env="production", secret_key="s" * 40,
+                        database_url=database)
     app = create_app(settings)
     tokens = {}
     with app.state.db.session() as session, session.begin():
@@ -94,8 +135,6 @@ def platform(tmp_path: Path, hf_models, monkeypatch: pytest.MonkeyPatch) -> Plat
     yield Platform(app, client, tokens, settings.data_dir)
     client.close()
     app.state.db.dispose()
-
-
 
 
 @pytest.fixture

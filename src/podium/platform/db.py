@@ -4,7 +4,10 @@ SQLite (the default) runs in WAL mode with foreign keys on and a busy timeout; i
 transactions are started by us (``BEGIN``, or ``BEGIN IMMEDIATE`` for
 :meth:`Database.locked`), not by the driver, so that a count-then-insert is atomic
 across threads and processes. A PostgreSQL URL works the same: :meth:`Database.locked`
-is then a plain transaction and callers lock a row with ``SELECT ... FOR UPDATE``.
+takes a transaction-level advisory lock instead (one key for the whole database), so
+that it serialises the same count-then-insert sections as SQLite's write lock (a
+dispatch claim's count of open attempts per target included); callers still lock rows
+with ``SELECT ... FOR UPDATE`` (``SKIP LOCKED`` for claims).
 """
 
 from __future__ import annotations
@@ -14,14 +17,25 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_S = 30.0
+# pg_advisory_xact_lock key of Database.locked() on PostgreSQL ("podium" in ASCII).
+PG_LOCK_KEY = 0x706F6469756D
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("postgresql+psycopg:") or url.startswith("postgresql:"):
+        # psycopg 3 binds parameters on the server by default ($1, $2): PostgreSQL then
+        # cannot tell that `GROUP BY state = $2` is the selected `state = $1` (quota
+        # counts). Client-side binding, as psycopg2 does, sends the literal both times.
+        import psycopg
+
+        url = "postgresql+psycopg:" + url.split(":", 1)[1]
+        kwargs.setdefault("connect_args", {"cursor_factory": psycopg.ClientCursor})
+        return create_engine(url, pool_pre_ping=True, **{"pool_size": 20, "max_overflow": 40, **kwargs})
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, **kwargs)
     engine = create_engine(
@@ -64,8 +78,11 @@ class Database:
     @contextmanager
     def locked(self) -> Iterator[Session]:
         """A transaction that holds the database's write lock from its first statement
-        (SQLite ``BEGIN IMMEDIATE``); committed on success, rolled back on error."""
+        (SQLite ``BEGIN IMMEDIATE``, a transaction-level advisory lock on PostgreSQL);
+        committed on success, rolled back on error."""
         with self._locked() as session, session.begin():
+            if self.engine.dialect.name == "postgresql":
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
             yield session
 
     def upgrade(self) -> None:
