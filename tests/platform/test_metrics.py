@@ -12,8 +12,6 @@ from podium.platform import metrics
 from podium.platform.dispatch import service as dispatch
 from podium.platform.models import State, Submission, SubmissionEvent
 
-pytest.importorskip("prometheus_client")
-
 GOOD = {"hf_repo": "podium-test/tiny-qwen3", "hf_repo_tag": "v1", "neuron.model_type": "qwen3"}
 REPORT = {"primary_metric": "exact_match", "primary_by_split": {"public": 0.5, "private": 0.25},
           "requests": {"output_tokens_per_s": 10.0}}
