@@ -65,12 +65,3 @@ def for_model(hf_model_type: str | None, architectures: list[str]) -> ModelType 
         if hf_model_type and hf_model_type in mt.hf_model_types:
             return mt
     return None
-
-
-def plugin_class_key(architectures: list[str]) -> str | None:
-    """What the vLLM Neuron plugin derives from ``architectures[0]``: the part before
-    'For', lower-cased (``LlamaForCausalLM`` -> ``llama``; ConditionalGeneration counts
-    as CausalLM)."""
-    if not architectures:
-        return None
-    return architectures[0].split("For", 1)[0].lower()
