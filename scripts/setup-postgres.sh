@@ -3,7 +3,7 @@
 #
 #   scripts/setup-postgres.sh
 #
-# The tests start their own throwaway server (tests/platform/pg_server.py); this script
+# The tests start their own throwaway server (tests/pg_server.py); this script
 # only installs the software. When initdb and pg_ctl are on PATH or under
 # /usr/lib/postgresql/*/bin it exits at once. Otherwise it installs Debian's
 # `postgresql` package with apt-get (as root, or through sudo), and does not start the

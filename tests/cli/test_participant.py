@@ -15,32 +15,17 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner  # noqa: E402
 
+from challenge_files import write_challenge
 from podium.cli.main import app  # noqa: E402
 
 QWEN = ["--hf-repo", "podium-test/tiny-qwen3", "--hf-repo-tag", "v1", "--neuron.model-type", "qwen3"]
 
-CHALLENGE_YAML = """
-name: {name}
-title: "CLI test"
-target: {target}
-defaults:
-  vllm.max-model-len: 512
-  vllm.max-num-seqs: 4
-maximum:
-  vllm.max-model-len: 1024
-extra_keys:
-  - name: temperature
-    type: number
-evaluation:
-  dataset: dataset.jsonl
-  scorers: [{{name: exact_match}}]
-  primary_metric: exact_match
-quotas:
-  submissions: 20
-  window: rolling_24h
-  failed_allowance: 1
-  max_in_flight: 20
-"""
+CHALLENGE = {
+    "title": "CLI test",
+    "maximum": {"vllm.max-model-len": 1024},
+    "extra_keys": {"temperature": "number"},
+    "quotas": {"submissions": 20, "failed_allowance": 1, "max_in_flight": 20},
+}
 
 
 @dataclass
@@ -96,11 +81,8 @@ def server(tmp_path: Path, hub_cache, monkeypatch: pytest.MonkeyPatch):
         for who, role in (("a", Role.PARTICIPANT), ("b", Role.PARTICIPANT), ("org", Role.ORGANISER)):
             tokens[who] = users.create_token(session=session, user=users.create_user(session=session, name=f"user-{who}", role=role))
         for name, target in (("t1", "cpu"), ("neuron", "inf2.xlarge")):
-            folder = tmp_path / "challenges" / name
-            folder.mkdir(parents=True)
-            (folder / "dataset.jsonl").write_text('{"id": "1", "prompt": "2+2?", "answer": "4"}\n')
-            (folder / "challenge.yaml").write_text(CHALLENGE_YAML.format(name=name, target=target))
-            challenges.add_or_update(session=session, path=folder / "challenge.yaml")
+            path = write_challenge(tmp_path / "challenges", name, target=target, **CHALLENGE)
+            challenges.add_or_update(session=session, path=path)
 
     port = _free_port()
     uv = uvicorn.Server(uvicorn.Config(fastapi_app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))

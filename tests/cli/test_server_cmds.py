@@ -16,24 +16,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner  # noqa: E402
 
+import challenge_files
 from podium.cli.main import app  # noqa: E402
 from podium.errors import Code, PodiumError  # noqa: E402
-
-CHALLENGE_YAML = """
-name: c1
-title: "{title}"
-target: cpu
-defaults:
-  vllm.max-model-len: 512
-  vllm.max-num-seqs: 4
-evaluation:
-  dataset: dataset.jsonl
-  scorers: [{{name: exact_match}}]
-  primary_metric: exact_match
-quotas:
-  submissions: 5
-  window: rolling_24h
-"""
 
 runner = CliRunner()
 
@@ -58,12 +43,7 @@ def rows(data_dir: Path, sql: str, *params) -> list[tuple]:
 
 
 def write_challenge(tmp_path: Path, title: str) -> Path:
-    folder = tmp_path / "challenges" / "c1"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "dataset.jsonl").write_text('{"id": "1", "prompt": "2+2?", "answer": "4"}\n')
-    path = folder / "challenge.yaml"
-    path.write_text(CHALLENGE_YAML.format(title=title))
-    return path
+    return challenge_files.write_challenge(tmp_path / "challenges", "c1", title=title, quotas={"submissions": 5})
 
 
 def test_create_user_and_token_printed_once_only_its_hash_kept(data_dir: Path) -> None:

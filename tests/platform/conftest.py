@@ -3,7 +3,7 @@ a challenge, and the session's tiny models as the Hugging Face cache.
 
 The database is a SQLite file in tmp_path; the tests that are about the database
 (:data:`BOTH_DATABASES`) run a second time on PostgreSQL: a throwaway server started
-once per session (tests/platform/pg_server.py) and a fresh database per test."""
+once per session (tests/pg_server.py) and a fresh database per test."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 
-# Modules whose tests using `platform` run on SQLite and on PostgreSQL.
-BOTH_DATABASES = {"test_platform_access", "test_platform_admission", "test_platform_quota", "test_dispatch_api"}
+import challenge_files
+
+# Modules whose tests using `platform` (or `database`) run on SQLite and on PostgreSQL.
+BOTH_DATABASES = {"test_platform_access", "test_platform_admission", "test_platform_quota", "test_dispatch_api",
+                  "test_migrations"}
 # ... except these, which read the SQLite file itself.
 SQLITE_ONLY = {"test_hf_token_never_leaks"}
 
@@ -25,39 +28,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             and metafunc.function.__name__ not in SQLITE_ONLY)
     metafunc.parametrize("database", ["sqlite", "postgresql"] if both else ["sqlite"], indirect=True)
 
-CHALLENGE_YAML = """
-name: {name}
-title: "Platform test"
-target: cpu
-defaults:
-  vllm.max-model-len: 512
-  vllm.max-num-seqs: 4
-maximum:
-  vllm.max-model-len: 1024
-extra_keys:
-  - name: prompt-template-path
-    type: string
-  - name: temperature
-    type: number
-evaluation:
-  dataset: dataset.jsonl
-  scorers: [{{name: exact_match}}]
-  primary_metric: exact_match
-quotas:
-  submissions: {submissions}
-  window: rolling_24h
-  failed_allowance: 1
-  max_in_flight: {max_in_flight}
-"""
+
+CHALLENGE = {
+    "title": "Platform test",
+    "maximum": {"vllm.max-model-len": 1024},
+    "extra_keys": {"prompt-template-path": "string", "temperature": "number"},
+}
 
 
 def write_challenge(root: Path, name: str = "t1", submissions: int = 3, max_in_flight: int = 50) -> Path:
-    folder = root / name
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "dataset.jsonl").write_text('{"id": "1", "prompt": "2+2?", "answer": "4"}\n')
-    path = folder / "challenge.yaml"
-    path.write_text(CHALLENGE_YAML.format(name=name, submissions=submissions, max_in_flight=max_in_flight))
-    return path
+    quotas = {"submissions": submissions, "failed_allowance": 1, "max_in_flight": max_in_flight}
+    return challenge_files.write_challenge(root, name, quotas=quotas, **CHALLENGE)
 
 
 @dataclass
@@ -89,6 +70,7 @@ def hf_models(hub_cache, monkeypatch: pytest.MonkeyPatch):
 def pg_server():
     """One throwaway PostgreSQL server for the session (started on first use)."""
     import psycopg  # noqa: F401 - the driver the platform uses (make setup installs it)
+
     from pg_server import PgServer, find_bindir
 
     bindir = find_bindir()

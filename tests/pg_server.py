@@ -1,9 +1,10 @@
-"""A throwaway PostgreSQL server for the platform tests.
+"""A throwaway PostgreSQL server for the platform tests and benchmarks/server_load.py.
 
 ``PgServer.start()`` runs ``initdb`` into a fresh temporary directory and ``pg_ctl start``
 with the server listening on 127.0.0.1 on a free port (and on a unix socket in the same
-directory), fsync off; ``stop()`` stops it and removes the directory. Each test gets its
-own database (``new_database()``), so tests never see each other's rows.
+directory), fsync off unless ``start(durable=True)``; ``stop()`` stops it and removes the
+directory. Each test gets its own database (``new_database()``), so tests never see each
+other's rows.
 
 PostgreSQL refuses to run as root: as root, the directory is chowned to the ``postgres``
 user (created by the Debian package) and ``initdb`` / ``pg_ctl`` run through
@@ -70,11 +71,14 @@ class PgServer:
             log = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
             raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}\n{log}")
 
-    def start(self) -> PgServer:
+    def start(self, *, durable: bool = False) -> PgServer:
+        """Not durable (the tests): fsync, synchronous_commit and full_page_writes off.
+        Durable (benchmarks): PostgreSQL's defaults, every commit flushed to disk."""
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", SUPERUSER,
                   "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
-        opts = (f"-h 127.0.0.1 -p {self.port} -k {self.root} -F "
-                "-c max_connections=300 -c synchronous_commit=off -c full_page_writes=off")
+        opts = f"-h 127.0.0.1 -p {self.port} -k {self.root} -c max_connections=300"
+        if not durable:
+            opts += " -F -c synchronous_commit=off -c full_page_writes=off"
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
                   "-o", opts, "-w", "-t", "60", "start", timeout=90)
         return self
