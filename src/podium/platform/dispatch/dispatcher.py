@@ -8,6 +8,8 @@
 At start it re-attaches the attempts left open by a previous server: a live process
 (same pid and start time) keeps running with a fresh heartbeat deadline; a dead one is
 lost, which queues its submission again (the attempt was counted once, when claimed).
+An attempt whose executor says it is still waiting for a host (a pending Ray job) is
+kept alive without heartbeats until it starts.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ class Dispatcher:
     def reattach(self) -> None:
         with self.db.session() as session, session.begin():
             for attempt in service.open_attempts(session=session):
-                if attempt.handle and self.executor.status(attempt.handle) is Status.RUNNING:
+                if attempt.handle and self.executor.status(attempt.handle) is not Status.EXITED:
                     attempt.heartbeat_at = utcnow()
                     log.info("attempt %s of submission %s re-attached", attempt.id, attempt.submission_id)
         self.reap()
@@ -94,7 +96,10 @@ class Dispatcher:
                     service.worker_lost(db=self.db, attempt_id=attempt_id, reason="never started",
                                         max_attempts=self.settings.max_attempts)
                 continue
-            if self.executor.status(handle) is Status.EXITED:
+            status = self.executor.status(handle)
+            if status is Status.PENDING:  # waiting for a host: its heartbeats have not begun
+                service.keep_alive(db=self.db, attempt_id=attempt_id)
+            elif status is Status.EXITED:
                 state = service.worker_lost(db=self.db, attempt_id=attempt_id, reason="process exited without a report",
                                             max_attempts=self.settings.max_attempts)
                 log.warning("attempt %s lost (process exited): submission now %s", attempt_id, state)

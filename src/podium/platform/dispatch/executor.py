@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from podium.platform.dispatch.settings import DispatchSettings
 
 Handle = dict[str, Any]
 
 
 class Status(enum.StrEnum):
+    PENDING = "pending"  # accepted, waiting for a host with free resources: no heartbeat yet
     RUNNING = "running"
     EXITED = "exited"  # gone: ended normally or died; the database says which
 
@@ -43,3 +48,15 @@ class Executor(Protocol):
 
     def logs(self, handle: Handle) -> str:
         """The process's own output (stdout/stderr), for organisers and debugging."""
+
+
+def make_executor(settings: DispatchSettings, data_dir: Path) -> Executor:
+    """The executor the settings choose (``PODIUM_EXECUTOR``)."""
+    if settings.executor == "ray":
+        from podium.platform.dispatch.ray_executor import RayExecutor
+
+        return RayExecutor(settings.ray_address, command=settings.ray_command, env=settings.ray_env,
+                           grace_s=settings.cancel_grace_s)
+    from podium.platform.dispatch.local import LocalExecutor
+
+    return LocalExecutor(data_dir, grace_s=settings.cancel_grace_s)

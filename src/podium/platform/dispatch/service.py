@@ -113,6 +113,14 @@ def set_handle(*, db: Database, attempt_id: int, handle: dict) -> None:
             attempt.handle = handle
 
 
+def keep_alive(*, db: Database, attempt_id: int) -> None:
+    """Push the heartbeat deadline of an attempt that waits for a host to start it."""
+    with db.session() as session, session.begin():
+        attempt = session.get(SubmissionAttempt, attempt_id)
+        if attempt is not None and attempt.finished_at is None:
+            attempt.heartbeat_at = utcnow()
+
+
 def finish(*, session: Session, attempt: SubmissionAttempt, outcome: str) -> None:
     if attempt.finished_at is None:
         attempt.finished_at = utcnow()

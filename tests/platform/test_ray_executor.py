@@ -1,0 +1,220 @@
+"""The Ray executor against a real local Ray cluster bound to loopback (a head and worker
+nodes on this machine, see ray_cluster.py), with the server's dispatcher and real
+``podium execute`` processes started by Ray's job submission API.
+
+One cluster for the module; the tests in this order:
+
+1. a job waits in Ray while no host has a free slot (pending: not lost, though it sends
+   no heartbeat), starts when a host joins, and is scored (stand-in pipeline);
+2. cancel goes through Ray: the job is stopped and its stand-in engine child, which
+   ignores SIGTERM, is gone from the host;
+3. a server restart re-attaches to the job still running in Ray: scored once, one
+   attempt; a job Ray no longer knows is queued again;
+4. (real vLLM) the host running a submission is killed mid-evaluation: the attempt is
+   lost, queued again without counting, and finished on another host, scored once.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from live_server import Server
+from ray_cluster import RayCluster
+from test_execute_faults import (
+    assert_scored_once,
+    attempts,
+    queue,
+    quota_used,
+    wait_for,
+    write_challenge,
+)
+
+from podium.engine.process import descendants, pid_alive
+from podium.plan.targets import all_targets, get_target
+from podium.platform.dispatch.executor import AttemptJob
+from podium.platform.dispatch.ray_executor import CPU_SLOT_RESOURCE, entrypoint, job_resources
+from podium.platform.models import State
+
+PODIUM = [sys.executable, "-m", "podium.cli.main"]
+
+# -- without a cluster --------------------------------------------------------------
+
+
+def test_resources_come_from_the_target_table() -> None:
+    assert job_resources(get_target("cpu")) == {"entrypoint_num_cpus": 0,
+                                                "entrypoint_resources": {CPU_SLOT_RESOURCE: 1}}
+    neuron = [t for t in all_targets() if t.backend == "neuron"]
+    assert neuron
+    for target in neuron:
+        asked = job_resources(target)
+        assert asked["entrypoint_resources"] == {"neuron_cores": target.total_cores}
+
+
+def test_entrypoint_is_quoted_and_carries_no_credential() -> None:
+    job = AttemptJob(attempt_id=7, submission_id=3, target="cpu", token="pat_7_secret",
+                     server_url="http://podium.internal:8000/a b", heartbeat_interval_s=5)
+    line = entrypoint(["/opt/my podium/bin/podium"], job)
+    assert shlex.split(line) == ["/opt/my podium/bin/podium", "execute", "3", "--server",
+                                 "http://podium.internal:8000/a b", "--output", "podium-attempts/7"]
+    assert "secret" not in line
+
+
+# -- a real Ray cluster -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    c = RayCluster()
+    try:
+        c.start_head()
+        yield c
+    finally:
+        nodes = list(c.nodes.values())
+        c.stop()
+        left = {p for n in nodes for p in n.tree if pid_alive(p)}
+        assert not left, f"Ray processes left: {left}"
+
+
+@pytest.fixture
+def ray_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster: RayCluster):
+    monkeypatch.delenv("PODIUM_DATABASE_URL", raising=False)
+    monkeypatch.delenv("PODIUM_EXECUTE_FAKE", raising=False)
+    made: list[Server] = []
+
+    def make(env: dict[str, str], challenge: Path | None = None, **dispatch: object) -> Server:
+        from podium.platform.challenges import service as challenges
+        from podium.platform.models import Role
+        from podium.platform.users import service as users
+
+        # a job's first heartbeat comes a few seconds after Ray starts it (imports)
+        settings = {"heartbeat_timeout_s": 15.0, **dispatch}
+        srv = Server(tmp_path / "data", executor="ray", ray_address=cluster.address, ray_command=PODIUM,
+                     ray_env=env, **settings)
+        srv.start()
+        with srv.db.session() as session, session.begin():
+            if users.get_user(session=session, name="user-a") is None:
+                users.create_user(session=session, name="user-a", role=Role.PARTICIPANT)
+            challenges.add_or_update(session=session, path=challenge or write_challenge(tmp_path / "challenges"))
+        made.append(srv)
+        return srv
+
+    yield make
+    for srv in made:
+        if srv.uv is not None and not srv.uv.should_exit:
+            srv.stop()
+
+
+def ray_status(cluster: RayCluster, job_id: str) -> str:
+    from ray.job_submission import JobSubmissionClient
+
+    return str(JobSubmissionClient(cluster.address).get_job_status(job_id).value)
+
+
+def test_pending_job_waits_for_a_host_then_is_scored(cluster: RayCluster, ray_server) -> None:
+    srv = ray_server({"PODIUM_EXECUTE_FAKE": "slow:1"})
+    sid = queue(srv)
+    deadline = time.monotonic() + 30
+    while not ((atts := attempts(srv, sid)) and atts[0].handle) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    [att] = atts
+    job_id = att.handle["ray_job"]
+    # no host has a slot: Ray keeps the job pending, past the heartbeat timeout (5 s)
+    time.sleep(srv.dispatch.heartbeat_timeout_s + 3)
+    assert ray_status(cluster, job_id) == "PENDING"
+    sub = wait_for(srv, sid, lambda s: True)
+    assert sub.state is State.QUEUED and sub.attempts == 1 and attempts(srv, sid)[0].finished_at is None
+
+    cluster.add_node("worker-1")
+    sub = wait_for(srv, sid, lambda s: s.state.is_final, timeout=90)
+    assert sub.state is State.SCORED and sub.score_public == 0.5 and sub.attempts == 1
+    [att] = attempts(srv, sid)
+    assert att.outcome == "scored" and att.executor == "ray"
+    deadline = time.monotonic() + 30
+    while ray_status(cluster, job_id) != "SUCCEEDED" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert ray_status(cluster, job_id) == "SUCCEEDED"
+    assert f"execute {sid} --server" in srv.app.state.dispatcher.executor.logs(att.handle)
+
+
+def node_processes_matching(cluster: RayCluster, name: str, needle: str) -> list[int]:
+    node = cluster.nodes[name]
+    found = []
+    for pid in {node.proc.pid, *descendants(node.proc.pid)}:
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if needle in cmd:
+            found.append(pid)
+    return found
+
+
+def test_cancel_stops_the_job_and_its_engine_on_the_host(cluster: RayCluster, ray_server) -> None:
+    import httpx
+
+    from podium.platform.users import service as users
+
+    if "worker-1" not in cluster.nodes:
+        cluster.add_node("worker-1")
+    srv = ray_server({"PODIUM_EXECUTE_FAKE": "hang"})
+    with srv.db.session() as session, session.begin():
+        token = users.create_token(session=session, user=users.get_user(session=session, name="user-a"))
+    sid = queue(srv)
+    wait_for(srv, sid, lambda s: s.state is State.STARTING, timeout=60)
+    deadline = time.monotonic() + 20
+    while not (engine := node_processes_matching(cluster, "worker-1", "SIG_IGN")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert engine, "the stand-in engine never started on the host"
+    worker = node_processes_matching(cluster, "worker-1", "podium.cli.main")
+    assert worker
+    [att] = attempts(srv, sid)
+    r = httpx.post(f"{srv.dispatch.server_url}/api/submissions/{sid}/cancel",
+                   headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.json()["state"] == "cancelled"
+    deadline = time.monotonic() + 30
+    while any(pid_alive(p) for p in [*engine, *worker]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(pid_alive(p) for p in [*engine, *worker]), "processes left on the host after cancel"
+    assert ray_status(cluster, att.handle["ray_job"]) == "STOPPED"
+    assert attempts(srv, sid)[0].outcome == "cancelled"
+
+
+def test_restart_reattaches_the_running_ray_job(cluster: RayCluster, ray_server) -> None:
+    if "worker-1" not in cluster.nodes:
+        cluster.add_node("worker-1")
+    srv = ray_server({"PODIUM_EXECUTE_FAKE": "slow:12"})
+    sid = queue(srv)
+    wait_for(srv, sid, lambda s: s.state is State.EVALUATING, timeout=60)
+    srv.stop()
+    time.sleep(2)
+    srv.start()
+    sub = wait_for(srv, sid, lambda s: s.state.is_final, timeout=60)
+    assert sub.state is State.SCORED
+    assert_scored_once(srv, sid, ["scored"])
+
+
+def test_restart_queues_again_a_job_ray_does_not_know(cluster: RayCluster, ray_server) -> None:
+    from ray.job_submission import JobSubmissionClient
+
+    from podium.platform.models import SubmissionAttempt
+
+    if "worker-1" not in cluster.nodes:
+        cluster.add_node("worker-1")
+    srv = ray_server({"PODIUM_EXECUTE_FAKE": "hang"})
+    sid = queue(srv)
+    wait_for(srv, sid, lambda s: s.state is State.STARTING, timeout=60)
+    srv.stop()
+    [att] = attempts(srv, sid)
+    JobSubmissionClient(cluster.address).stop_job(att.handle["ray_job"])
+    with srv.db.session() as session, session.begin():  # e.g. the Ray cluster was rebuilt
+        session.get(SubmissionAttempt, att.id).handle = {**att.handle, "ray_job": "podium-unknown-job"}
+    srv.dispatch.ray_env = {"PODIUM_EXECUTE_FAKE": "slow:1"}
+    srv.start()
+    sub = wait_for(srv, sid, lambda s: s.state.is_final, timeout=90)
+    assert sub.state is State.SCORED and not sub.platform_fault
+    assert_scored_once(srv, sid, ["lost", "scored"])
+    assert quota_used(srv) == 1
