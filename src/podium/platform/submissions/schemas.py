@@ -77,6 +77,8 @@ class SubmissionPublic(BaseModel):
     counted_against_quota: bool
     queue_position: int | None
     score: float | None
+    # the public part of the report (scores, request statistics, stage timings) once scored
+    report: dict[str, Any] | None = None
     progress: dict[str, int | None] | None = None
     created_at: dt.datetime
     updated_at: dt.datetime

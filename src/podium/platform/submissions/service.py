@@ -388,6 +388,26 @@ def list_visible(*, session: Session, user: User, challenge: str | None = None, 
     return list(session.scalars(query.limit(limit)))
 
 
+def report_public(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What anyone who may see the submission may see of its stored report: the public
+    split's scores, the request statistics and the stage timings (nothing computed on
+    the private split's samples alone)."""
+    if not report:
+        return None
+    public_only = report.get("primary_split", "public") == "public"
+    return {
+        "primary_metric": report.get("primary_metric"),
+        "primary_split": "public",
+        "primary_value": (report.get("primary_by_split") or {}).get(
+            "public", report.get("primary_value") if public_only else None
+        ),
+        "metrics": {"public": (report.get("metrics") or {}).get("public", {})},
+        "counts": {"public": (report.get("counts") or {}).get("public")},
+        "requests": report.get("requests") or {},
+        "stage_timings": report.get("stage_timings") or {},
+    }
+
+
 def to_public(session: Session, sub: Submission) -> dict[str, Any]:
     error_out = (
         {"code": sub.error_code, "message": sub.error_message or "", "hint": sub.error_hint or ""}
@@ -410,6 +430,7 @@ def to_public(session: Session, sub: Submission) -> dict[str, Any]:
         "counted_against_quota": sub.counted_against_quota,
         "queue_position": queue_position(session=session, submission_id=sub.id),
         "score": sub.score_public,
+        "report": report_public(sub.report),
         "progress": (
             {"done": sub.progress_done, "total": sub.progress_total}
             if sub.progress_total is not None

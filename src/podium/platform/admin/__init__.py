@@ -1,0 +1,1 @@
+"""Organisers' views of the platform: the queue and the executors' capacity."""

@@ -1,0 +1,68 @@
+"""The queue as organisers see it: per target the slots, the running attempts and the
+queued submissions; every submission in flight; every open attempt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from podium.platform.dispatch import service as dispatch
+from podium.platform.dispatch.settings import DispatchSettings
+from podium.platform.models import IN_FLIGHT_STATES, Challenge, State, Submission
+
+LIMIT = 500
+
+
+def waiting_by_target(*, session: Session) -> dict[str, int]:
+    """Queued submissions not yet claimed by the dispatcher, per target."""
+    rows = session.execute(
+        select(Challenge.target, func.count())
+        .join(Submission, Submission.challenge_id == Challenge.id)
+        .where(Submission.state == State.QUEUED, Submission.current_attempt_id.is_(None))
+        .group_by(Challenge.target)
+    ).all()
+    return {target: int(n) for target, n in rows}
+
+
+def overview(*, session: Session, settings: DispatchSettings, executor: str | None) -> dict[str, Any]:
+    running = dispatch.running_by_target(session=session)
+    waiting = waiting_by_target(session=session)
+    targets = set(settings.slots) | set(running) | set(waiting)
+    targets |= set(session.scalars(select(Challenge.target).distinct()))
+    capacity = []
+    for target in sorted(targets):
+        slots = settings.slots_for(target)
+        n = running.get(target, 0)
+        capacity.append({"target": target, "slots": slots, "running": n,
+                         "queued": waiting.get(target, 0), "free": max(0, slots - n)})
+
+    subs = session.scalars(
+        select(Submission)
+        .where(Submission.state.in_(IN_FLIGHT_STATES))
+        .options(joinedload(Submission.challenge), joinedload(Submission.owner))
+        .order_by(Submission.id)
+        .limit(LIMIT)
+    ).all()
+    position = 0
+    submissions = []
+    for sub in subs:  # queue_position counts every queued submission with a smaller id
+        queued = sub.state is State.QUEUED
+        if queued:
+            position += 1
+        submissions.append({
+            "id": sub.id, "challenge": sub.challenge.name, "owner": sub.owner.name,
+            "target": sub.challenge.target, "state": str(sub.state),
+            "queue_position": position if queued else None, "attempts": sub.attempts or 0,
+            "created_at": sub.created_at, "updated_at": sub.updated_at,
+        })
+
+    attempts = [
+        {"id": a.id, "submission_id": a.submission_id, "number": a.number, "executor": a.executor,
+         "target": a.target, "pid": (a.handle or {}).get("pid"), "started_at": a.started_at,
+         "heartbeat_at": a.heartbeat_at}
+        for a in dispatch.open_attempts(session=session)
+    ]
+    return {"dispatcher": executor is not None, "executor": executor, "targets": capacity,
+            "submissions": submissions, "attempts": attempts}
