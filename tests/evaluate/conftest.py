@@ -3,7 +3,8 @@
 The model name picks the behaviour: ``ok``, ``http500``, ``http400``, ``slow`` (first
 byte after 2 s), ``reset-once`` (drops the first connection without a response),
 ``drip`` (first token after 0.2 s, the rest 0.2 s later), ``echo`` (answers with the
-last user message's ``#answer`` hint, see tests).
+last user message's ``#answer`` hint, see tests), ``cut`` (the first chunk of the stream,
+then the connection closes short of the promised length: a server killed mid-answer).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Stub:
         self.max_in_flight = 0
         self.requests: list[dict] = []
         self.resets = 0
+        self.cuts = 0  # streams "cut" broke
         self.reply = "Paris"  # what "ok" answers
         self.delay_s = 0.0  # "ok" waits this long before answering
 
@@ -70,6 +72,16 @@ def make_handler(stub: Stub):
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                return
+            if model == "cut":
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("content-length", "100000")
+                self.end_headers()
+                self.wfile.write(b'data: {"choices": [{"index": 0, "delta": {"content": "Pa"}}]}\n\n')
+                self.wfile.flush()
+                with stub.lock:
+                    stub.cuts += 1
                 return
             if model == "slow":
                 time.sleep(2)

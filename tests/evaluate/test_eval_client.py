@@ -147,3 +147,32 @@ def test_is_alive_false_is_engine_crashed(free_port_url):
     with pytest.raises(EngineError) as exc:
         run(client, jobs(3))
     assert exc.value.code is Code.ENGINE_CRASHED
+
+
+def test_engine_dead_after_the_last_streams_broke_is_engine_crashed(stub):
+    """A killed server breaks the requests in flight a moment before its exit can be
+    seen: with nothing left to send, the run must still end ENGINE_CRASHED, not return
+    the broken samples as answers to score."""
+    import time
+
+    seen_dead_at: list[float] = []
+
+    def is_alive() -> bool:
+        if stub.cuts < 2:
+            return True
+        seen_dead_at.append(seen_dead_at[0] if seen_dead_at else time.monotonic() + 0.3)
+        return time.monotonic() < seen_dead_at[0]  # exit seen 0.3 s after the cut
+
+    client = EvalClient(stub.url, "cut", max_tokens=5, concurrency=2, is_alive=is_alive,
+                        alive_interval_s=60)
+    with pytest.raises(EngineError) as exc:
+        run(client, jobs(2))
+    assert exc.value.code is Code.ENGINE_CRASHED
+    assert len(stub.requests) == 2  # broken streams are never sent again
+
+
+def test_broken_stream_with_a_live_engine_is_a_sample_error(stub):
+    client = EvalClient(stub.url, "cut", max_tokens=5, concurrency=1, is_alive=lambda: True,
+                        crash_grace_s=0.2)
+    res = run(client, jobs(1)).results[0]
+    assert res.error.startswith("stream broken: RemoteProtocolError") and res.attempts == 1

@@ -87,6 +87,37 @@ def attempts(srv: Server, sid: int) -> list[SubmissionAttempt]:
         return list(session.scalars(select(SubmissionAttempt).where(SubmissionAttempt.submission_id == sid).order_by(SubmissionAttempt.id)))
 
 
+def event_states(srv: Server, sid: int) -> list[State]:
+    with srv.db.session() as session:
+        return [e.state for e in session.get(Submission, sid).events]
+
+
+def assert_scored_once(srv: Server, sid: int, outcomes: list[str]) -> Submission:
+    """Scored by exactly one attempt: one score, one 'scored' event, no open attempt;
+    ``outcomes`` are its attempts' in order."""
+    sub = wait_for(srv, sid, lambda s: True)
+    assert sub.state is State.SCORED and sub.score_public == 0.5, (sub.state, sub.error_code)
+    assert sub.attempts == len(outcomes) and sub.error_code is None and not sub.platform_fault
+    rows = attempts(srv, sid)
+    assert [a.outcome for a in rows] == outcomes and all(a.finished_at is not None for a in rows)
+    states = event_states(srv, sid)
+    assert states.count(State.SCORED) == 1 and states[-1] is State.SCORED, states
+    return sub
+
+
+def quota_used(srv: Server) -> int:
+    """user-a's submissions counted against the quota of t1 (a submission counts once,
+    however many attempts it took)."""
+    from podium.platform.challenges import service as challenges
+    from podium.platform.models import utcnow
+    from podium.platform.submissions.quota import quota_status
+
+    with srv.db.session() as session:
+        row = challenges.get_challenge(session=session, name="t1")
+        return quota_status(session=session, user_id=1, challenge_id=row.id,
+                            quotas=challenges.definition(row).quotas, now=utcnow()).used
+
+
 def _kill_leftovers(data_dir: Path) -> None:
     import os
     import signal
@@ -118,6 +149,30 @@ def test_dying_worker_is_queued_again_then_worker_lost(server) -> None:
     assert [a.outcome for a in attempts(srv, sid)] == ["lost", "lost"]
     details = [e.detail for e in srv.db.session().get(Submission, sid).events]
     assert any("queued again" in d for d in details)
+
+
+def test_killed_worker_is_queued_again_and_scored_once(server) -> None:
+    """SIGKILL the running ``podium execute`` process mid-evaluation, the server up: the
+    dispatcher sees it gone and queues the submission again; attempt 2 scores it. One
+    score, one 'scored' event, and the lost attempt costs the participant nothing: the
+    submission counts once against the quota, as any scored submission does."""
+    import os
+    import signal
+
+    srv = server("slow:4")
+    sid = queue(srv)
+    wait_for(srv, sid, lambda s: s.state is State.EVALUATING)
+    [att] = attempts(srv, sid)
+    os.kill(att.handle["pid"], signal.SIGKILL)
+    sub = wait_for(srv, sid, lambda s: s.state.is_final, timeout=40)
+    assert not pid_alive(att.handle["pid"])
+    time.sleep(1.0)  # a late report or a third attempt would show now
+    assert_scored_once(srv, sid, ["lost", "scored"])
+    assert sub.counted_against_quota and quota_used(srv) == 1
+    states = event_states(srv, sid)
+    assert states.count(State.QUEUED) == 2 and states.count(State.EVALUATING) == 2
+    details = [e.detail for e in srv.db.session().get(Submission, sid).events]
+    assert any("queued again: worker lost (process exited without a report)" in d for d in details)
 
 
 def test_silent_worker_is_lost_and_stopped(server) -> None:
@@ -171,9 +226,8 @@ def test_restart_reattaches_a_live_worker(server) -> None:
     srv.stop()
     time.sleep(1.0)
     srv.start()
-    sub = wait_for(srv, sid, lambda s: s.state.is_final, timeout=40)
-    assert sub.state is State.SCORED and sub.attempts == 1
-    assert [a.outcome for a in attempts(srv, sid)] == ["scored"]
+    wait_for(srv, sid, lambda s: s.state.is_final, timeout=40)
+    assert_scored_once(srv, sid, ["scored"])
 
 
 def test_restart_requeues_a_dead_worker_counted_once(server) -> None:
@@ -191,6 +245,33 @@ def test_restart_requeues_a_dead_worker_counted_once(server) -> None:
     time.sleep(0.5)
     os.environ["PODIUM_EXECUTE_FAKE"] = "slow:0.2"
     srv.start()
-    sub = wait_for(srv, sid, lambda s: s.state.is_final, timeout=40)
-    assert sub.state is State.SCORED and sub.attempts == 2
-    assert [a.outcome for a in attempts(srv, sid)] == ["lost", "scored"]
+    wait_for(srv, sid, lambda s: s.state.is_final, timeout=40)
+    assert_scored_once(srv, sid, ["lost", "scored"])
+    assert quota_used(srv) == 1
+
+
+def test_restart_with_jobs_running_and_queued_loses_none_scores_each_once(server) -> None:
+    """Two slots: two workers running and a third submission queued when the server
+    stops; one of the two workers dies while it is down. After the restart the live
+    worker is re-attached and reports, the dead one's submission runs again, the queued
+    one runs: all three scored, each exactly once, each counted once."""
+    import os
+    import signal
+
+    srv = server("slow:6", slots={"cpu": 2})
+    live, dead, waiting = queue(srv), queue(srv), queue(srv)
+    for sid in (live, dead):
+        wait_for(srv, sid, lambda s: s.state is State.EVALUATING)
+    assert wait_for(srv, waiting, lambda s: True).state is State.QUEUED and not attempts(srv, waiting)
+    srv.stop()
+    [att] = attempts(srv, dead)
+    os.killpg(att.handle["pid"], signal.SIGKILL)
+    time.sleep(1.0)
+    srv.start()
+    for sid in (live, dead, waiting):
+        wait_for(srv, sid, lambda s: s.state.is_final, timeout=60)
+    time.sleep(1.0)  # a late report or an extra attempt would show now
+    assert_scored_once(srv, live, ["scored"])
+    assert_scored_once(srv, dead, ["lost", "scored"])
+    assert_scored_once(srv, waiting, ["scored"])
+    assert quota_used(srv) == 3

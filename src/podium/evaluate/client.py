@@ -6,10 +6,13 @@ connection failures before any response are retried (bounded, with backoff); an 
 error status, a broken stream or a timeout is recorded on the sample and never retried,
 so that no request is counted twice by the server.
 
-``is_alive`` is polled while the run goes on (and after each connection failure): when it
-raises, the run stops and that exception propagates; when it returns ``False``, the run
-stops with ``EngineError(ENGINE_CRASHED)``. Keep it cheap (``proc.poll()``): it runs on
-the event loop.
+``is_alive`` is polled while the run goes on (and after each connection failure or broken
+stream): when it raises, the run stops and that exception propagates; when it returns
+``False``, the run stops with ``EngineError(ENGINE_CRASHED)``. Keep it cheap
+(``proc.poll()``): it runs on the event loop. A run that saw a broken stream or a failed
+connection looks again for up to ``crash_grace_s`` before it returns: a killed server
+closes its sockets a moment before its exit can be seen, and a crash that broke the last
+requests in flight must not be scored as answers that failed.
 """
 
 from __future__ import annotations
@@ -112,6 +115,7 @@ class EvalClient:
         on_progress: ProgressFn | None = None,
         is_alive: AliveFn | None = None,
         alive_interval_s: float = 1.0,
+        crash_grace_s: float = 2.0,
     ) -> None:
         if api not in ("chat", "completions"):
             raise ValueError(f"api must be 'chat' or 'completions', not {api!r}")
@@ -131,6 +135,8 @@ class EvalClient:
         self.on_progress = on_progress
         self.is_alive = is_alive
         self.alive_interval_s = alive_interval_s
+        self.crash_grace_s = crash_grace_s
+        self._transport_errors = 0  # broken streams and failed connections seen
         self._in_flight = 0
         self.max_in_flight = 0
 
@@ -218,6 +224,7 @@ class EvalClient:
                 for task in (*tasks, monitor):
                     task.cancel()
                 await asyncio.gather(*tasks, monitor, return_exceptions=True)
+        await self._settle()
         wall = time.perf_counter() - start
         return RunResult([r for r in results if r is not None], wall, n_workers, self.max_in_flight)
 
@@ -227,6 +234,17 @@ class EvalClient:
         while True:
             self._check_alive()
             await asyncio.sleep(self.alive_interval_s)
+
+    async def _settle(self) -> None:
+        """After transport errors, give a dying server ``crash_grace_s`` to be seen dead."""
+        if self.is_alive is None or not self._transport_errors:
+            return
+        deadline = time.monotonic() + self.crash_grace_s
+        while True:
+            self._check_alive()
+            if time.monotonic() >= deadline:
+                return
+            await asyncio.sleep(0.05)
 
     def _check_alive(self) -> None:
         if self.is_alive is not None and self.is_alive() is False:
@@ -251,6 +269,8 @@ class EvalClient:
             result.error = f"timeout: {type(exc).__name__}"
         except httpx.HTTPError as exc:
             result.error = f"stream broken: {type(exc).__name__}: {exc}"
+            self._transport_errors += 1
+            self._check_alive()  # the engine died under the request: the run stops here
         except ValueError as exc:
             result.error = f"malformed stream from the server: {exc}"
         finally:
@@ -275,6 +295,7 @@ class EvalClient:
                 self._check_alive()
                 if attempt >= self.connect_retries:
                     result.error = f"connection failed after {attempt + 1} attempts: {type(exc).__name__}: {exc}"
+                    self._transport_errors += 1
                     return
                 await asyncio.sleep(self.backoff_s * (2**attempt))
                 continue
