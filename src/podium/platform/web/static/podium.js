@@ -137,23 +137,23 @@ function submissionLink(id) {
   return h("a", { href: "/submissions/" + id, text: "#" + id });
 }
 
-// Run `step` now and again every `ms` while it returns true; errors are shown, and
-// polling goes on (the server may be restarting) unless the error is 401/403/404.
-function poll(step, ms) {
-  let stopped = false;
+// Run `step` now and again every `ms` while it returns true; errors go to `report`
+// (the page's error box by default, cleared by the next success), and polling goes on
+// (the server may be restarting) unless the error is 401/403/404.
+function poll(step, ms, report) {
+  const show = report || showError;
   async function run() {
     let again = true;
     try {
       again = await step();
-      showError(null);
+      show(null);
     } catch (err) {
-      showError(err);
+      show(err);
       again = ![401, 403, 404].includes(err.status);
     }
-    if (again && !stopped) setTimeout(run, ms);
+    if (again) setTimeout(run, ms);
   }
   run();
-  return () => { stopped = true; };
 }
 
 // -- who is logged in (every page) -----------------------------------------------------
@@ -489,7 +489,9 @@ function pageSubmission() {
   poll(async () => {
     await readLog();
     return !logDone;
-  }, 1000);
+  }, 1000, (err) => {
+    if (err) $("log-state").textContent = "(" + err.code + ": " + err.message + ")";
+  });
 }
 
 function pageQueue() {
