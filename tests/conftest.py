@@ -66,3 +66,17 @@ def hub_cache(tmp_path_factory: pytest.TempPathFactory, tiny_models: dict[str, P
         "no-config@main": publish(bare, "podium-test/no-config", cache),
     }
     return HubCache(cache, commits)
+
+
+@pytest.fixture(scope="session")
+def demo_hub(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo models (SmolLM2 and the tiny random Qwen3) published into a Hub cache of
+    the session's own, in a subprocess (the conversion itself is cached in
+    ~/.cache/podium/demo across runs). For the tests that run the real engine."""
+    import subprocess
+    import sys
+
+    cache = tmp_path_factory.mktemp("demo-hub") / "hub"
+    code = f"from podium.localdata.demo_models import prepare; prepare(cache_dir={str(cache)!r})"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=900)
+    return cache

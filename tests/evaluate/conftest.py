@@ -84,7 +84,7 @@ def make_handler(stub: Stub):
                     stub.cuts += 1
                 return
             if model == "slow":
-                time.sleep(2)
+                time.sleep(5)
             if model == "ok" and stub.delay_s:
                 time.sleep(stub.delay_s)
             self.send_response(200)

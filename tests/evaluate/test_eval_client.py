@@ -107,7 +107,7 @@ def test_request_timeout_is_an_error_not_a_retry(stub):
     res = run(client, jobs(1)).results[0]
     assert res.error.startswith("timeout")
     assert res.attempts == 1 and len(stub.requests) == 1
-    assert res.latency_s < 1.5
+    assert res.latency_s < 4  # cut by the 0.3 s timeout, not by the 5 s reply (margin for a loaded machine)
 
 
 def test_total_timeout_fails_the_evaluation(stub):

@@ -23,13 +23,9 @@ DEMO_ARGS = ["--hf-repo-tag", "v1", "--challenge", "demo", "--vllm.enforce-eager
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo models published into a Hub cache of this module's own (the conversion
-    itself is cached in ~/.cache/podium/demo across runs)."""
-    cache = tmp_path_factory.mktemp("hub") / "hub"
-    code = f"from podium.localdata.demo_models import prepare; prepare(cache_dir={str(cache)!r})"
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=900)
-    return cache
+def hub(demo_hub: Path) -> Path:
+    """The session's demo-model Hub cache (tests/conftest.py)."""
+    return demo_hub
 
 
 def podium_env(hub: Path) -> dict[str, str]:

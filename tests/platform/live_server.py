@@ -23,7 +23,8 @@ class Server:
 
         self.port = free_port()
         self.settings = Settings(data_dir=data_dir, env="production", secret_key="s" * 40)
-        quick = {"heartbeat_interval_s": 0.3, "heartbeat_timeout_s": 5.0, "poll_s": 0.2, "cancel_grace_s": 2.0}
+        # 20 s: a `podium execute` on a loaded 2-core machine can take over 5 s to send its first heartbeat
+        quick = {"heartbeat_interval_s": 0.3, "heartbeat_timeout_s": 20.0, "poll_s": 0.2, "cancel_grace_s": 2.0}
         self.dispatch = DispatchSettings(server_url=f"http://127.0.0.1:{self.port}", **{**quick, **dispatch})
         self.uv = None
 

@@ -31,6 +31,7 @@ class Node:
     proc: subprocess.Popen[bytes]
     log: Path
     tree: set[int] = field(default_factory=set)
+    node_id: str | None = None
 
     def pids(self) -> set[int]:
         """Every process of this node seen so far (the node may start more)."""
@@ -64,6 +65,7 @@ class RayCluster:
         return node
 
     def start_head(self, timeout: float = 90) -> None:
+        known = set()
         self._start("head", ["--head", "--port", str(self.gcs_port), "--num-cpus", "1",
                              "--dashboard-host", "127.0.0.1", "--dashboard-port", str(self.dashboard_port),
                              "--include-dashboard", "true", "--temp-dir", str(self.root / "t")])
@@ -78,13 +80,14 @@ class RayCluster:
             time.sleep(0.5)
         else:
             raise RuntimeError(f"Ray head did not start:\n{self.nodes['head'].log.read_text()[-3000:]}")
-        self.wait_for_nodes(1, timeout)
+        self.head_id = self._wait_for_new_node("head", known, timeout)
 
     def add_node(self, name: str, slots: int = 1, timeout: float = 90) -> Node:
-        alive = len(self.alive_node_ids())
+        """A worker node with ``slots`` Podium CPU slots; returns once Ray lists it alive."""
+        known = self.node_ids()
         node = self._start(name, ["--address", f"127.0.0.1:{self.gcs_port}", "--num-cpus", "1",
                                   "--resources", f'{{"podium_slot_cpu": {slots}}}'])
-        self.wait_for_nodes(alive + 1, timeout)
+        node.node_id = self._wait_for_new_node(name, known, timeout)
         return node
 
     def _check_alive(self, name: str) -> None:
@@ -92,23 +95,23 @@ class RayCluster:
         if node.proc.poll() is not None:
             raise RuntimeError(f"ray start for {name} exited {node.proc.returncode}:\n{node.log.read_text()[-3000:]}")
 
-    def alive_node_ids(self) -> list[str]:
+    def node_ids(self, alive_only: bool = False) -> set[str]:
         from ray.util.state import list_nodes
 
-        return [n.node_id for n in list_nodes(address=self.address, filters=[("state", "=", "ALIVE")])]
+        filters = [("state", "=", "ALIVE")] if alive_only else None
+        return {n.node_id for n in list_nodes(address=self.address, filters=filters)}
 
-    def wait_for_nodes(self, count: int, timeout: float) -> None:
+    def _wait_for_new_node(self, name: str, known: set[str], timeout: float) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for name in self.nodes:
-                self._check_alive(name)
+            self._check_alive(name)
             with contextlib.suppress(Exception):
-                if len(self.alive_node_ids()) >= count:
-                    for node in self.nodes.values():
-                        node.pids()
-                    return
+                new = self.node_ids(alive_only=True) - known
+                if new:
+                    self.nodes[name].pids()
+                    return new.pop()
             time.sleep(0.5)
-        raise RuntimeError(f"Ray cluster did not reach {count} nodes in {timeout:.0f} s")
+        raise RuntimeError(f"Ray node {name} did not join in {timeout:.0f} s:\n{self.nodes[name].log.read_text()[-3000:]}")
 
     def kill(self, name: str) -> set[int]:
         """SIGKILL every process of node ``name``, as if its host lost power; returns them."""

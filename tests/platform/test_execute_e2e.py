@@ -35,11 +35,9 @@ FINAL = ("scored", "failed", "cancelled")
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cache = tmp_path_factory.mktemp("hub") / "hub"
-    code = f"from podium.localdata.demo_models import prepare; prepare(cache_dir={str(cache)!r})"
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=900)
-    return cache
+def hub(demo_hub: Path) -> Path:
+    """The session's demo-model Hub cache (tests/conftest.py)."""
+    return demo_hub
 
 
 def podium(*args: str) -> list[str]:

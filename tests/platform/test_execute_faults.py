@@ -177,7 +177,7 @@ def test_killed_worker_is_queued_again_and_scored_once(server) -> None:
 
 def test_silent_worker_is_lost_and_stopped(server) -> None:
     """Fake: the execute process stays alive but stops heartbeating."""
-    srv = server("silent", max_attempts=1)
+    srv = server("silent", max_attempts=1, heartbeat_timeout_s=5.0)
     sid = queue(srv)
     sub = wait_for(srv, sid, lambda s: s.state.is_final, timeout=30)
     assert sub.state is State.FAILED and sub.error_code == "WORKER_LOST"

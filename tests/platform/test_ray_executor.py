@@ -90,7 +90,8 @@ def ray_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster: RayClus
         from podium.platform.models import Role
         from podium.platform.users import service as users
 
-        # a job's first heartbeat comes a few seconds after Ray starts it (imports)
+        # 15 s: long enough for a job's first heartbeat (imports, a loaded machine), short
+        # enough for test 1 to wait past it with a pending job
         settings = {"heartbeat_timeout_s": 15.0, **dispatch}
         srv = Server(tmp_path / "data", executor="ray", ray_address=cluster.address, ray_command=PODIUM,
                      ray_env=env, **settings)
@@ -218,3 +219,69 @@ def test_restart_queues_again_a_job_ray_does_not_know(cluster: RayCluster, ray_s
     assert sub.state is State.SCORED and not sub.platform_fault
     assert_scored_once(srv, sid, ["lost", "scored"])
     assert quota_used(srv) == 1
+
+
+def engine_processes(cluster: RayCluster) -> list[int]:
+    """vLLM's API server and its engine core, on any node of the cluster."""
+    return [p for name in cluster.nodes for needle in ("vllm.entrypoints", "VLLM::")
+            for p in node_processes_matching(cluster, name, needle)]
+
+
+@pytest.mark.engine
+def test_host_lost_mid_evaluation_is_finished_on_another_host(
+    cluster: RayCluster, ray_server, demo_hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real pipeline and vLLM: the host running the submission dies mid-evaluation; the
+    attempt is lost (a platform fault, not counted), the submission queued again and
+    scored on another host, once."""
+    import httpx
+    from huggingface_hub import constants
+    from ray.job_submission import JobSubmissionClient
+
+    from podium.evaluate import demo_challenge_path
+    from podium.localdata.demo_models import SMOLLM2_REPO
+    from podium.platform.users import service as users
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(demo_hub))  # admission resolves here
+    monkeypatch.setenv("HF_HUB_CACHE", str(demo_hub))
+    if "worker-1" not in cluster.nodes:
+        cluster.add_node("worker-1")
+    jobs_env = {"HF_HUB_CACHE": str(demo_hub), "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf-home")}
+    srv = ray_server(jobs_env, challenge=demo_challenge_path(), heartbeat_timeout_s=120.0)
+    with srv.db.session() as session, session.begin():
+        token = users.create_token(session=session, user=users.get_user(session=session, name="user-a"))
+    body = {"hf_repo": SMOLLM2_REPO, "hf_repo_tag": "v1", "neuron.model_type": "llama",
+            "vllm.enforce_eager": "true", "vllm.dtype": "float32"}
+    r = httpx.post(f"{srv.dispatch.server_url}/api/challenges/demo/submissions", json=body,
+                   headers={"Authorization": f"Bearer {token}"}, timeout=120)
+    assert r.status_code == 201, r.text
+    sid = int(r.json()["id"])
+
+    wait_for(srv, sid, lambda s: s.state is State.EVALUATING and (s.progress_done or 0) > 0, timeout=400)
+    engines = engine_processes(cluster)
+    assert engines, "no vLLM process found under the Ray node running the job"
+    [first] = attempts(srv, sid)
+    killed = cluster.kill("worker-1")  # the host is lost: every process on it dies
+    assert set(engines) <= killed
+    cluster.add_node("worker-2")
+
+    sub = wait_for(srv, sid, lambda s: s.state.is_final, timeout=600)
+    assert sub.state is State.SCORED, (sub.state, sub.error_code, sub.error_message)
+    assert sub.score_public is not None and sub.score_public > 0.25
+    assert sub.attempts == 2 and not sub.platform_fault and sub.error_code is None
+    first, second = attempts(srv, sid)
+    assert (first.outcome, second.outcome) == ("lost", "scored")
+    ray = JobSubmissionClient(cluster.address)
+    assert ray.get_job_status(first.handle["ray_job"]).value == "FAILED"
+    assert "node" in (ray.get_job_info(first.handle["ray_job"]).message or "")
+    assert ray.get_job_info(first.handle["ray_job"]).driver_node_id == cluster.nodes["worker-1"].node_id
+    assert ray.get_job_info(second.handle["ray_job"]).driver_node_id == cluster.nodes["worker-2"].node_id
+    with srv.db.session() as session:
+        events = session.get(type(sub), sid).events
+        assert [e.state for e in events].count(State.SCORED) == 1
+        assert any("worker lost" in (e.detail or "") for e in events)
+    assert not [p for p in killed if pid_alive(p)]
+    deadline = time.monotonic() + 30
+    while engine_processes(cluster) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not engine_processes(cluster), "a vLLM process outlived its job"

@@ -13,7 +13,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from podium.errors import Code, PodiumError
@@ -107,18 +107,20 @@ def claim(*, db: Database, target: str, slots: int, executor: str) -> Claimed | 
 
 
 def set_handle(*, db: Database, attempt_id: int, handle: dict) -> None:
+    # One UPDATE, no read first: on SQLite a deferred transaction that reads and then
+    # writes fails at once ("database is locked") when a heartbeat commits in between.
     with db.session() as session, session.begin():
-        attempt = session.get(SubmissionAttempt, attempt_id)
-        if attempt is not None:
-            attempt.handle = handle
+        session.execute(update(SubmissionAttempt).where(SubmissionAttempt.id == attempt_id).values(handle=handle))
 
 
 def keep_alive(*, db: Database, attempt_id: int) -> None:
     """Push the heartbeat deadline of an attempt that waits for a host to start it."""
-    with db.session() as session, session.begin():
-        attempt = session.get(SubmissionAttempt, attempt_id)
-        if attempt is not None and attempt.finished_at is None:
-            attempt.heartbeat_at = utcnow()
+    with db.session() as session, session.begin():  # one UPDATE: see set_handle
+        session.execute(
+            update(SubmissionAttempt)
+            .where(SubmissionAttempt.id == attempt_id, SubmissionAttempt.finished_at.is_(None))
+            .values(heartbeat_at=utcnow())
+        )
 
 
 def finish(*, session: Session, attempt: SubmissionAttempt, outcome: str) -> None:
