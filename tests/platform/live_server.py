@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from podium.engine.process import free_port
+from podium.platform.models import State, Submission, SubmissionAttempt
 
 
 class Server:
@@ -50,3 +51,70 @@ class Server:
     @property
     def db(self):
         return self.app.state.db
+
+
+# -- submissions on a live server (the dispatcher's tests) ------------------------
+
+
+def queue(srv: Server) -> int:
+    """A queued submission, as admission stores it (admission is tested elsewhere)."""
+    from podium.platform.models import SubmissionEvent
+
+    with srv.db.session() as session, session.begin():
+        sub = Submission(owner_id=1, challenge_id=1, spec={"hf_repo": "o/m"}, hf_repo="o/m",
+                         pinned_commit="0" * 40, state=State.QUEUED, counted_against_quota=True)
+        session.add(sub)
+        session.flush()
+        session.add(SubmissionEvent(submission_id=sub.id, state=State.QUEUED, detail="admitted"))
+        sid = sub.id
+    srv.app.state.dispatcher.wake()
+    return sid
+
+
+def wait_for(srv: Server, sid: int, pred, timeout: float = 30.0) -> Submission:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with srv.db.session() as session:
+            sub = session.get(Submission, sid)
+            if pred(sub):
+                return sub
+        time.sleep(0.1)
+    raise AssertionError(f"submission {sid} stuck in {sub.state} (attempts {sub.attempts})")
+
+
+def attempts(srv: Server, sid: int) -> list[SubmissionAttempt]:
+    from sqlalchemy import select
+
+    with srv.db.session() as session:
+        return list(session.scalars(select(SubmissionAttempt).where(SubmissionAttempt.submission_id == sid).order_by(SubmissionAttempt.id)))
+
+
+def event_states(srv: Server, sid: int) -> list[State]:
+    with srv.db.session() as session:
+        return [e.state for e in session.get(Submission, sid).events]
+
+
+def assert_scored_once(srv: Server, sid: int, outcomes: list[str]) -> Submission:
+    """Scored by exactly one attempt: one score, one 'scored' event, no open attempt;
+    ``outcomes`` are its attempts' in order."""
+    sub = wait_for(srv, sid, lambda s: True)
+    assert sub.state is State.SCORED and sub.score_public == 0.5, (sub.state, sub.error_code)
+    assert sub.attempts == len(outcomes) and sub.error_code is None and not sub.platform_fault
+    rows = attempts(srv, sid)
+    assert [a.outcome for a in rows] == outcomes and all(a.finished_at is not None for a in rows)
+    states = event_states(srv, sid)
+    assert states.count(State.SCORED) == 1 and states[-1] is State.SCORED, states
+    return sub
+
+
+def quota_used(srv: Server) -> int:
+    """user-a's submissions counted against the quota of t1 (a submission counts once,
+    however many attempts it took)."""
+    from podium.platform.challenges import service as challenges
+    from podium.platform.models import utcnow
+    from podium.platform.submissions.quota import quota_status
+
+    with srv.db.session() as session:
+        row = challenges.get_challenge(session=session, name="t1")
+        return quota_status(session=session, user_id=1, challenge_id=row.id,
+                            quotas=challenges.definition(row).quotas, now=utcnow()).used

@@ -11,21 +11,19 @@ import time
 from pathlib import Path
 
 import pytest
-from live_server import Server
+from live_server import (
+    Server,
+    assert_scored_once,
+    attempts,
+    event_states,
+    queue,
+    quota_used,
+    wait_for,
+)
 
+from challenge_files import write_challenge
 from podium.engine.process import pid_alive
-from podium.platform.models import State, Submission, SubmissionAttempt
-
-
-def write_challenge(root: Path) -> Path:
-    folder = root / "t1"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "dataset.jsonl").write_text('{"id": "1", "prompt": "2+2?", "answer": "4"}\n')
-    (folder / "challenge.yaml").write_text(
-        "name: t1\ntitle: faults\ntarget: cpu\nevaluation:\n  dataset: dataset.jsonl\n"
-        "  scorers: [{name: exact_match}]\n  primary_metric: exact_match\n"
-    )
-    return folder / "challenge.yaml"
+from podium.platform.models import State, Submission
 
 
 @pytest.fixture
@@ -52,70 +50,6 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         if srv.uv is not None and not srv.uv.should_exit:
             srv.stop()
     _kill_leftovers(tmp_path / "data")
-
-
-def queue(srv: Server) -> int:
-    """A queued submission, as admission stores it (admission is tested elsewhere)."""
-    from podium.platform.models import SubmissionEvent
-
-    with srv.db.session() as session, session.begin():
-        sub = Submission(owner_id=1, challenge_id=1, spec={"hf_repo": "o/m"}, hf_repo="o/m",
-                         pinned_commit="0" * 40, state=State.QUEUED, counted_against_quota=True)
-        session.add(sub)
-        session.flush()
-        session.add(SubmissionEvent(submission_id=sub.id, state=State.QUEUED, detail="admitted"))
-        sid = sub.id
-    srv.app.state.dispatcher.wake()
-    return sid
-
-
-def wait_for(srv: Server, sid: int, pred, timeout: float = 30.0) -> Submission:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with srv.db.session() as session:
-            sub = session.get(Submission, sid)
-            if pred(sub):
-                return sub
-        time.sleep(0.1)
-    raise AssertionError(f"submission {sid} stuck in {sub.state} (attempts {sub.attempts})")
-
-
-def attempts(srv: Server, sid: int) -> list[SubmissionAttempt]:
-    from sqlalchemy import select
-
-    with srv.db.session() as session:
-        return list(session.scalars(select(SubmissionAttempt).where(SubmissionAttempt.submission_id == sid).order_by(SubmissionAttempt.id)))
-
-
-def event_states(srv: Server, sid: int) -> list[State]:
-    with srv.db.session() as session:
-        return [e.state for e in session.get(Submission, sid).events]
-
-
-def assert_scored_once(srv: Server, sid: int, outcomes: list[str]) -> Submission:
-    """Scored by exactly one attempt: one score, one 'scored' event, no open attempt;
-    ``outcomes`` are its attempts' in order."""
-    sub = wait_for(srv, sid, lambda s: True)
-    assert sub.state is State.SCORED and sub.score_public == 0.5, (sub.state, sub.error_code)
-    assert sub.attempts == len(outcomes) and sub.error_code is None and not sub.platform_fault
-    rows = attempts(srv, sid)
-    assert [a.outcome for a in rows] == outcomes and all(a.finished_at is not None for a in rows)
-    states = event_states(srv, sid)
-    assert states.count(State.SCORED) == 1 and states[-1] is State.SCORED, states
-    return sub
-
-
-def quota_used(srv: Server) -> int:
-    """user-a's submissions counted against the quota of t1 (a submission counts once,
-    however many attempts it took)."""
-    from podium.platform.challenges import service as challenges
-    from podium.platform.models import utcnow
-    from podium.platform.submissions.quota import quota_status
-
-    with srv.db.session() as session:
-        row = challenges.get_challenge(session=session, name="t1")
-        return quota_status(session=session, user_id=1, challenge_id=row.id,
-                            quotas=challenges.definition(row).quotas, now=utcnow()).used
 
 
 def _kill_leftovers(data_dir: Path) -> None:

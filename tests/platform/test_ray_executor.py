@@ -22,17 +22,10 @@ import time
 from pathlib import Path
 
 import pytest
-from live_server import Server
+from live_server import Server, assert_scored_once, attempts, queue, quota_used, wait_for
 from ray_cluster import RayCluster
-from test_execute_faults import (
-    assert_scored_once,
-    attempts,
-    queue,
-    quota_used,
-    wait_for,
-    write_challenge,
-)
 
+from challenge_files import write_challenge
 from podium.engine.process import descendants, pid_alive
 from podium.plan.targets import all_targets, get_target
 from podium.platform.dispatch.executor import AttemptJob
