@@ -12,7 +12,7 @@ temporary Hugging Face cache (HF_HUB_OFFLINE=1), so every admission really resol
 repo to a commit and runs the preflight.
 
 Then a separate load process (asyncio + httpx, one keep-alive connection per client:
-httpx.Limits(max_connections=clients)) runs three scenarios of --seconds each, with
+httpx.Limits(max_connections=clients), a new client per scenario) runs three scenarios of --seconds each, with
 --clients concurrent clients, each sending its next request as soon as the previous
 answer arrives:
 
@@ -38,6 +38,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -101,8 +102,10 @@ async def _phase(base: str, phase: str, clients: list[dict], seconds: float, max
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
     out: dict = {"lat": [], "spans": [], "errors": {}, "inflight": 0, "peak": 0}
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=REQUEST_TIMEOUT_S) as http:
-        # one warm-up request per client opens its connection (not counted)
-        await asyncio.gather(*(http.get("/api/health") for _ in range(n)), return_exceptions=True)
+        # No warm-up: each client's first request opens its connection (a loopback connect,
+        # well under a millisecond). A warm-up round of 200 requests would leave the first
+        # connections idle for seconds, past uvicorn's 5 s keep-alive: the server closes
+        # them as the scenario reuses them (ReadError, RemoteProtocolError).
         budget = [max_requests]
         cpu0 = time.process_time()
         t0 = time.perf_counter()
@@ -239,6 +242,17 @@ class Target:
             raise RuntimeError(f"the {self.kind} podium server exited with {self.proc.returncode}")
         return {r["phase"]: r for r in json.loads(out.stdout.strip().splitlines()[-1])}
 
+    def server_errors(self) -> dict[str, int]:
+        """The exceptions the server logged (the last line of each traceback), counted."""
+        found: dict[str, int] = {}
+        path = self.root / "server.log"
+        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        for prev, line in zip(lines, lines[1:], strict=False):
+            if prev.startswith((" ", "^", "~")) and line and not line.startswith((" ", "Traceback", "INFO")) \
+                    and re.match(r"^[\w.]+(Error|Exception|Timeout|Exit)\b", line):
+                found[line[:200]] = found.get(line[:200], 0) + 1
+        return found
+
     def stop(self) -> None:
         if self.proc is None:
             return
@@ -286,7 +300,7 @@ def _report(dbs: list[str], rounds: list[dict[str, dict[str, dict]]], args: argp
                     x, y = r[b][phase][key], r[a][phase][key]
                     if normalise:
                         x, y = x / r[b]["health"][key], y / r[a]["health"][key]
-                    return x / y
+                    return x / y if y else float("nan")
                 return statistics.median(one(r) for r in rounds)
             print(f"{NAMES[phase]:<34} {ratio('rps'):>7.2f} {ratio('p50_ms'):>7.2f} {ratio('p99_ms'):>7.2f}"
                   f" {ratio('rps', normalise=True):>8.2f}")
@@ -307,6 +321,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
     ap.add_argument("--max-requests", type=int, default=200_000, help="per scenario")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory (server logs) and print it")
     ap.add_argument("--load-worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.load_worker:
@@ -350,13 +365,19 @@ def main() -> int:
             rounds.append({db: targets[db].run_round(args.seconds, args.max_requests) for db in order})
             print(f"round {i + 1}/{args.rounds} done ({time.monotonic() - started:.0f} s)", file=sys.stderr)
         _report(dbs, rounds, args)
+        for db, target in targets.items():
+            for line, count in target.server_errors().items():
+                print(f"{DB_NAMES[db]} server logged {count} x {line}")
         return 0
     finally:
         for target in targets.values():
             target.stop()
         if pg is not None:
             pg.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep:
+            print(f"kept: {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import challenge_files
 
 # Modules whose tests using `platform` (or `database`) run on SQLite and on PostgreSQL.
 BOTH_DATABASES = {"test_platform_access", "test_platform_admission", "test_platform_quota", "test_dispatch_api",
-                  "test_migrations"}
+                  "test_migrations", "test_session_pool"}
 # ... except these, which read the SQLite file itself.
 SQLITE_ONLY = {"test_hf_token_never_leaks"}
 

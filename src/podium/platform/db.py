@@ -67,6 +67,10 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        # how many requests may hold a deps.get_session session at once: fewer than the
+        # pool's connections (its persistent size; the overflow is for the short sessions)
+        size = getattr(self.engine.pool, "size", None)
+        self.request_sessions = size() if callable(size) else 20
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         locked_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE")

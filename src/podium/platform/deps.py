@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
@@ -24,9 +27,38 @@ def get_box(request: Request) -> TokenBox:
     return request.app.state.box
 
 
-def get_session(db: Annotated[Database, Depends(get_db)]) -> Iterator[Session]:
-    with db.session() as session:
-        yield session
+# One semaphore per event loop (a TestClient runs the app in a loop of its own).
+_SESSION_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _session_slots(db: Database) -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slots = _SESSION_SLOTS.get(loop)
+    if slots is None:
+        # fewer than the pool's connections, so that the short sessions of optional_user
+        # and of the DbDep routes always find one
+        slots = _SESSION_SLOTS[loop] = asyncio.Semaphore(max(1, db.request_sessions))
+    return slots
+
+
+async def get_session(db: Annotated[Database, Depends(get_db)]) -> AsyncIterator[Session]:
+    """A session for the request, closed after the response is sent.
+
+    Its connection is held from the route's first query until then, and between the two
+    FastAPI validates the response in the threadpool: when every pool connection was
+    held by such requests waiting for a thread, and every thread by a request waiting
+    for a connection, nothing moved until the pool's 30 s timeout (200 clients polling
+    at once: no answer, then 500s). So at most ``db.request_sessions`` requests (fewer
+    than the pool's connections) hold such a session at a time; the others wait here, in
+    the event loop, holding neither a thread nor a connection."""
+    async with _session_slots(db):
+        session = db.session()
+        try:
+            yield session
+        finally:
+            # off the event loop (a rollback is a round trip), on a thread of its own as
+            # FastAPI does for the exit of sync dependencies
+            await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
 
 
 DbDep = Annotated[Database, Depends(get_db)]
