@@ -121,6 +121,12 @@ def test_pending_job_waits_for_a_host_then_is_scored(cluster: RayCluster, ray_se
     assert ray_status(cluster, job_id) == "PENDING"
     sub = wait_for(srv, sid, lambda s: True)
     assert sub.state is State.QUEUED and sub.attempts == 1 and attempts(srv, sid)[0].finished_at is None
+    from podium.platform.admin.service import overview
+
+    with srv.db.session() as session:  # what the organisers' queue page shows
+        seen = overview(session=session, settings=srv.dispatch, executor="ray")
+    assert [a["ray_job"] for a in seen["attempts"]] == [job_id]
+    assert seen["targets"] == [{"target": "cpu", "slots": 1, "running": 1, "queued": 0, "free": 0}]
 
     cluster.add_node("worker-1")
     sub = wait_for(srv, sid, lambda s: s.state.is_final, timeout=90)

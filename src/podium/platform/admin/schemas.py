@@ -31,7 +31,8 @@ class OpenAttempt(BaseModel):
     number: int
     executor: str
     target: str
-    pid: int | None
+    pid: int | None  # local executor: the execute process
+    ray_job: str | None = None  # Ray executor: the job's submission id
     started_at: dt.datetime
     heartbeat_at: dt.datetime | None
 

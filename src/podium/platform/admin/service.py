@@ -60,7 +60,8 @@ def overview(*, session: Session, settings: DispatchSettings, executor: str | No
 
     attempts = [
         {"id": a.id, "submission_id": a.submission_id, "number": a.number, "executor": a.executor,
-         "target": a.target, "pid": (a.handle or {}).get("pid"), "started_at": a.started_at,
+         "target": a.target, "pid": (a.handle or {}).get("pid"),
+         "ray_job": (a.handle or {}).get("ray_job"), "started_at": a.started_at,
          "heartbeat_at": a.heartbeat_at}
         for a in dispatch.open_attempts(session=session)
     ]

@@ -527,14 +527,14 @@ function pageQueue() {
     if (!q.attempts.length) {
       fill($("attempts"), h("p", { class: "muted", text: "No attempt running." }));
     } else {
-      fill($("attempts"), table(["attempt", "submission", "number", "executor", "target", "pid", "started", "last heartbeat"],
+      fill($("attempts"), table(["attempt", "submission", "number", "executor", "target", "process", "started", "last heartbeat"],
         q.attempts.map((a) => h("tr", { "data-id": a.id },
           h("td", { text: a.id }),
           h("td", {}, submissionLink(a.submission_id)),
           h("td", { class: "num", text: a.number }),
           h("td", { text: a.executor }),
           h("td", { text: a.target }),
-          h("td", { class: "num", text: a.pid || "" }),
+          h("td", { text: a.ray_job ? "Ray job " + a.ray_job : a.pid ? "pid " + a.pid : "" }),
           h("td", { text: fmtTime(a.started_at) }),
           h("td", { text: a.heartbeat_at ? fmtDuration(seconds(a.heartbeat_at, new Date().toISOString())) + " ago" : "–" })))));
     }
