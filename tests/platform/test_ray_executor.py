@@ -30,7 +30,7 @@ from podium.engine.process import descendants, pid_alive
 from podium.plan.targets import all_targets, get_target
 from podium.platform.dispatch.executor import AttemptJob
 from podium.platform.dispatch.ray_executor import CPU_SLOT_RESOURCE, entrypoint, job_resources
-from podium.platform.models import State
+from podium.platform.models import State, Submission
 
 PODIUM = [sys.executable, "-m", "podium.cli.main"]
 
@@ -218,6 +218,9 @@ def test_restart_queues_again_a_job_ray_does_not_know(cluster: RayCluster, ray_s
     assert sub.state is State.SCORED and not sub.platform_fault
     assert_scored_once(srv, sid, ["lost", "scored"])
     assert quota_used(srv) == 1
+    with srv.db.session() as session:
+        details = [e.detail or "" for e in session.get(Submission, sid).events]
+    assert any("Ray no longer knows the job" in d for d in details), details
 
 
 def engine_processes(cluster: RayCluster) -> list[int]:
@@ -278,7 +281,8 @@ def test_host_lost_mid_evaluation_is_finished_on_another_host(
     with srv.db.session() as session:
         events = session.get(type(sub), sid).events
         assert [e.state for e in events].count(State.SCORED) == 1
-        assert any("worker lost" in (e.detail or "") for e in events)
+        [lost] = [e.detail for e in events if "worker lost" in (e.detail or "")]
+        assert "Ray job FAILED" in lost and "node" in lost and "died" in lost, lost
     assert not [p for p in killed if pid_alive(p)]
     deadline = time.monotonic() + 30
     while engine_processes(cluster) and time.monotonic() < deadline:

@@ -100,7 +100,10 @@ class Dispatcher:
             if status is Status.PENDING:  # waiting for a host: its heartbeats have not begun
                 service.keep_alive(db=self.db, attempt_id=attempt_id)
             elif status is Status.EXITED:
-                state = service.worker_lost(db=self.db, attempt_id=attempt_id, reason="process exited without a report",
+                reason = "process exited without a report"
+                if detail := self.executor.exit_reason(handle):
+                    reason += f": {detail}"
+                state = service.worker_lost(db=self.db, attempt_id=attempt_id, reason=reason,
                                             max_attempts=self.settings.max_attempts)
                 log.warning("attempt %s lost (process exited): submission now %s", attempt_id, state)
             elif stale:

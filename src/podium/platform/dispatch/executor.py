@@ -49,6 +49,9 @@ class Executor(Protocol):
     def logs(self, handle: Handle) -> str:
         """The process's own output (stdout/stderr), for organisers and debugging."""
 
+    def exit_reason(self, handle: Handle) -> str | None:
+        """Why a process that is gone ended, when the executor knows (e.g. its host died)."""
+
 
 def make_executor(settings: DispatchSettings, data_dir: Path) -> Executor:
     """The executor the settings choose (``PODIUM_EXECUTOR``)."""

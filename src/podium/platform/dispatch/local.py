@@ -124,3 +124,6 @@ class LocalExecutor:
             return Path(handle["log"]).read_text(encoding="utf-8", errors="replace")
         except (OSError, KeyError):
             return ""
+
+    def exit_reason(self, handle: Handle) -> str | None:
+        return None  # a child's exit status is not kept across server restarts

@@ -159,6 +159,17 @@ class RayExecutor:
         except Exception as exc:
             return f"(Ray job logs unavailable: {exc})"
 
+    def exit_reason(self, handle: Handle) -> str | None:
+        """Ray's account of the job's end, e.g. that its node died (first lines, short)."""
+        try:
+            info = self.client.get_job_info(handle["ray_job"])
+        except Exception as exc:
+            return "Ray no longer knows the job" if "404" in str(exc) or "does not exist" in str(exc) else None
+        lines = [line.strip() for line in (info.message or "").splitlines() if line.strip()]
+        died = [line for line in lines if "node" in line and "died" in line]
+        text = "; ".join(([lines[0]] if lines else []) + died[:1])
+        return f"Ray job {getattr(info.status, 'value', info.status)}: {text}"[:300]
+
     def node_of(self, handle: Handle) -> str | None:
         """The Ray node id the job's entrypoint runs on (None when not yet placed)."""
         try:
