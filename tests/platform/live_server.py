@@ -56,6 +56,22 @@ class Server:
 # -- submissions on a live server (the dispatcher's tests) ------------------------
 
 
+def start_server(data_dir: Path, challenge: Path, **dispatch: object) -> Server:
+    """A started Server with the participant ``user-a`` (id 1) and ``challenge`` added."""
+    from podium.platform.challenges import service as challenges
+    from podium.platform.models import Role
+    from podium.platform.users import service as users
+
+    srv = Server(data_dir, **dispatch)
+    srv.start()
+    with srv.db.session() as session, session.begin():
+        if users.get_user(session=session, name="user-a") is None:
+            users.create_user(session=session, name="user-a", role=Role.PARTICIPANT)
+        challenges.add_or_update(session=session, path=challenge)
+    return srv
+
+
+
 def queue(srv: Server) -> int:
     """A queued submission, as admission stores it (admission is tested elsewhere)."""
     from podium.platform.models import SubmissionEvent

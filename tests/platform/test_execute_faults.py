@@ -18,6 +18,7 @@ from live_server import (
     event_states,
     queue,
     quota_used,
+    start_server,
     wait_for,
 )
 
@@ -32,16 +33,8 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     made: list[Server] = []
 
     def make(fake: str, **dispatch: object) -> Server:
-        from podium.platform.challenges import service as challenges
-        from podium.platform.models import Role
-        from podium.platform.users import service as users
-
         monkeypatch.setenv("PODIUM_EXECUTE_FAKE", fake)
-        srv = Server(tmp_path / "data", **dispatch)
-        srv.start()
-        with srv.db.session() as session, session.begin():
-            users.create_user(session=session, name="user-a", role=Role.PARTICIPANT)
-            challenges.add_or_update(session=session, path=write_challenge(tmp_path / "challenges"))
+        srv = start_server(tmp_path / "data", write_challenge(tmp_path / "challenges"), **dispatch)
         made.append(srv)
         return srv
 

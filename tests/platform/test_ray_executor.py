@@ -22,7 +22,15 @@ import time
 from pathlib import Path
 
 import pytest
-from live_server import Server, assert_scored_once, attempts, queue, quota_used, wait_for
+from live_server import (
+    Server,
+    assert_scored_once,
+    attempts,
+    queue,
+    quota_used,
+    start_server,
+    wait_for,
+)
 from ray_cluster import RayCluster
 
 from challenge_files import write_challenge
@@ -79,20 +87,11 @@ def ray_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster: RayClus
     made: list[Server] = []
 
     def make(env: dict[str, str], challenge: Path | None = None, **dispatch: object) -> Server:
-        from podium.platform.challenges import service as challenges
-        from podium.platform.models import Role
-        from podium.platform.users import service as users
-
         # 15 s: long enough for a job's first heartbeat (imports, a loaded machine), short
         # enough for test 1 to wait past it with a pending job
         settings = {"heartbeat_timeout_s": 15.0, **dispatch}
-        srv = Server(tmp_path / "data", executor="ray", ray_address=cluster.address, ray_command=PODIUM,
-                     ray_env=env, **settings)
-        srv.start()
-        with srv.db.session() as session, session.begin():
-            if users.get_user(session=session, name="user-a") is None:
-                users.create_user(session=session, name="user-a", role=Role.PARTICIPANT)
-            challenges.add_or_update(session=session, path=challenge or write_challenge(tmp_path / "challenges"))
+        srv = start_server(tmp_path / "data", challenge or write_challenge(tmp_path / "challenges"),
+                           executor="ray", ray_address=cluster.address, ray_command=PODIUM, ray_env=env, **settings)
         made.append(srv)
         return srv
 
@@ -100,6 +99,12 @@ def ray_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster: RayClus
     for srv in made:
         if srv.uv is not None and not srv.uv.should_exit:
             srv.stop()
+
+
+@pytest.fixture
+def worker(cluster: RayCluster) -> str:
+    """A worker node with one Podium CPU slot (started by the first test that needs it)."""
+    return "worker-1"
 
 
 def ray_status(cluster: RayCluster, job_id: str) -> str:
@@ -153,39 +158,35 @@ def node_processes_matching(cluster: RayCluster, name: str, needle: str) -> list
     return found
 
 
-def test_cancel_stops_the_job_and_its_engine_on_the_host(cluster: RayCluster, ray_server) -> None:
+def test_cancel_stops_the_job_and_its_engine_on_the_host(cluster: RayCluster, worker: str, ray_server) -> None:
     import httpx
 
     from podium.platform.users import service as users
 
-    if "worker-1" not in cluster.nodes:
-        cluster.add_node("worker-1")
     srv = ray_server({"PODIUM_EXECUTE_FAKE": "hang"})
     with srv.db.session() as session, session.begin():
         token = users.create_token(session=session, user=users.get_user(session=session, name="user-a"))
     sid = queue(srv)
     wait_for(srv, sid, lambda s: s.state is State.STARTING, timeout=60)
     deadline = time.monotonic() + 20
-    while not (engine := node_processes_matching(cluster, "worker-1", "SIG_IGN")) and time.monotonic() < deadline:
+    while not (engine := node_processes_matching(cluster, worker, "SIG_IGN")) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert engine, "the stand-in engine never started on the host"
-    worker = node_processes_matching(cluster, "worker-1", "podium.cli.main")
-    assert worker
+    execute = node_processes_matching(cluster, worker, "podium.cli.main")
+    assert execute
     [att] = attempts(srv, sid)
     r = httpx.post(f"{srv.dispatch.server_url}/api/submissions/{sid}/cancel",
                    headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and r.json()["state"] == "cancelled"
     deadline = time.monotonic() + 30
-    while any(pid_alive(p) for p in [*engine, *worker]) and time.monotonic() < deadline:
+    while any(pid_alive(p) for p in [*engine, *execute]) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not any(pid_alive(p) for p in [*engine, *worker]), "processes left on the host after cancel"
+    assert not any(pid_alive(p) for p in [*engine, *execute]), "processes left on the host after cancel"
     assert ray_status(cluster, att.handle["ray_job"]) == "STOPPED"
     assert attempts(srv, sid)[0].outcome == "cancelled"
 
 
-def test_restart_reattaches_the_running_ray_job(cluster: RayCluster, ray_server) -> None:
-    if "worker-1" not in cluster.nodes:
-        cluster.add_node("worker-1")
+def test_restart_reattaches_the_running_ray_job(cluster: RayCluster, worker: str, ray_server) -> None:
     srv = ray_server({"PODIUM_EXECUTE_FAKE": "slow:12"})
     sid = queue(srv)
     wait_for(srv, sid, lambda s: s.state is State.EVALUATING, timeout=60)
@@ -197,13 +198,11 @@ def test_restart_reattaches_the_running_ray_job(cluster: RayCluster, ray_server)
     assert_scored_once(srv, sid, ["scored"])
 
 
-def test_restart_queues_again_a_job_ray_does_not_know(cluster: RayCluster, ray_server) -> None:
+def test_restart_queues_again_a_job_ray_does_not_know(cluster: RayCluster, worker: str, ray_server) -> None:
     from ray.job_submission import JobSubmissionClient
 
     from podium.platform.models import SubmissionAttempt
 
-    if "worker-1" not in cluster.nodes:
-        cluster.add_node("worker-1")
     srv = ray_server({"PODIUM_EXECUTE_FAKE": "hang"})
     sid = queue(srv)
     wait_for(srv, sid, lambda s: s.state is State.STARTING, timeout=60)
@@ -231,7 +230,7 @@ def engine_processes(cluster: RayCluster) -> list[int]:
 
 @pytest.mark.engine
 def test_host_lost_mid_evaluation_is_finished_on_another_host(
-    cluster: RayCluster, ray_server, demo_hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cluster: RayCluster, worker: str, ray_server, demo_hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Real pipeline and vLLM: the host running the submission dies mid-evaluation; the
     attempt is lost (a platform fault, not counted), the submission queued again and
@@ -246,8 +245,6 @@ def test_host_lost_mid_evaluation_is_finished_on_another_host(
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(demo_hub))  # admission resolves here
     monkeypatch.setenv("HF_HUB_CACHE", str(demo_hub))
-    if "worker-1" not in cluster.nodes:
-        cluster.add_node("worker-1")
     jobs_env = {"HF_HUB_CACHE": str(demo_hub), "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf-home")}
     srv = ray_server(jobs_env, challenge=demo_challenge_path(), heartbeat_timeout_s=120.0)
     with srv.db.session() as session, session.begin():
@@ -263,7 +260,7 @@ def test_host_lost_mid_evaluation_is_finished_on_another_host(
     engines = engine_processes(cluster)
     assert engines, "no vLLM process found under the Ray node running the job"
     [first] = attempts(srv, sid)
-    killed = cluster.kill("worker-1")  # the host is lost: every process on it dies
+    killed = cluster.kill(worker)  # the host is lost: every process on it dies
     assert set(engines) <= killed
     cluster.add_node("worker-2")
 
@@ -276,7 +273,7 @@ def test_host_lost_mid_evaluation_is_finished_on_another_host(
     ray = JobSubmissionClient(cluster.address)
     assert ray.get_job_status(first.handle["ray_job"]).value == "FAILED"
     assert "node" in (ray.get_job_info(first.handle["ray_job"]).message or "")
-    assert ray.get_job_info(first.handle["ray_job"]).driver_node_id == cluster.nodes["worker-1"].node_id
+    assert ray.get_job_info(first.handle["ray_job"]).driver_node_id == cluster.nodes[worker].node_id
     assert ray.get_job_info(second.handle["ray_job"]).driver_node_id == cluster.nodes["worker-2"].node_id
     with srv.db.session() as session:
         events = session.get(type(sub), sid).events

@@ -99,16 +99,11 @@ def reset_counters() -> None:
 
 
 def queue_depth(db: Database) -> dict[str, int]:
+    from podium.platform.dispatch.service import waiting_by_target  # it imports this module
+
     with db.session() as session:
-        targets = set(session.scalars(select(Challenge.target).distinct()))
-        rows = session.execute(
-            select(Challenge.target, func.count())
-            .join(Submission, Submission.challenge_id == Challenge.id)
-            .where(Submission.state == State.QUEUED, Submission.current_attempt_id.is_(None))
-            .group_by(Challenge.target)
-        ).all()
-    depth = dict.fromkeys(targets, 0)
-    depth.update({target: int(n) for target, n in rows})
+        depth = dict.fromkeys(session.scalars(select(Challenge.target).distinct()), 0)
+        depth.update(waiting_by_target(session=session))
     return depth
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from podium.platform.dispatch import service as dispatch
@@ -15,20 +15,9 @@ from podium.platform.models import IN_FLIGHT_STATES, Challenge, State, Submissio
 LIMIT = 500
 
 
-def waiting_by_target(*, session: Session) -> dict[str, int]:
-    """Queued submissions not yet claimed by the dispatcher, per target."""
-    rows = session.execute(
-        select(Challenge.target, func.count())
-        .join(Submission, Submission.challenge_id == Challenge.id)
-        .where(Submission.state == State.QUEUED, Submission.current_attempt_id.is_(None))
-        .group_by(Challenge.target)
-    ).all()
-    return {target: int(n) for target, n in rows}
-
-
 def overview(*, session: Session, settings: DispatchSettings, executor: str | None) -> dict[str, Any]:
     running = dispatch.running_by_target(session=session)
-    waiting = waiting_by_target(session=session)
+    waiting = dispatch.waiting_by_target(session=session)
     targets = set(settings.slots) | set(running) | set(waiting)
     targets |= set(session.scalars(select(Challenge.target).distinct()))
     capacity = []

@@ -55,6 +55,17 @@ def running_by_target(*, session: Session) -> dict[str, int]:
     return {target: int(n) for target, n in rows}
 
 
+def waiting_by_target(*, session: Session) -> dict[str, int]:
+    """Queued submissions not yet claimed by the dispatcher, per target."""
+    rows = session.execute(
+        select(Challenge.target, func.count())
+        .join(Submission, Submission.challenge_id == Challenge.id)
+        .where(Submission.state == State.QUEUED, Submission.current_attempt_id.is_(None))
+        .group_by(Challenge.target)
+    ).all()
+    return {target: int(n) for target, n in rows}
+
+
 def queued_targets(*, session: Session) -> list[str]:
     return list(session.scalars(
         select(Challenge.target).join(Submission, Submission.challenge_id == Challenge.id)
