@@ -64,6 +64,20 @@ def test_scored_through_the_executor(server) -> None:
     assert att.outcome == "scored" and att.executor == "local" and att.handle["pid"] > 0
     states = [e.state for e in srv.app.state.db.session().get(Submission, sid).events]
     assert states == [State.QUEUED, State.RESOLVING, State.STARTING, State.EVALUATING, State.SCORED]
+    # the execute process's own output, for organisers: what the local executor wrote
+    import httpx
+
+    from podium.platform.models import Role
+    from podium.platform.users import service as users
+
+    Path(att.handle["log"]).write_text("execute output marker\n")
+    with srv.db.session() as session, session.begin():
+        olga = users.create_token(session=session, user=users.create_user(session=session, name="olga", role=Role.ORGANISER))
+    get = lambda aid: httpx.get(f"{srv.dispatch.server_url}/api/admin/attempts/{aid}/executor-log",  # noqa: E731
+                                headers={"Authorization": f"Bearer {olga}"})
+    assert get(att.id).status_code == 200 and get(att.id).text == "execute output marker\n"
+    missing = get(att.id + 99)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
 
 
 def test_dying_worker_is_queued_again_then_worker_lost(server) -> None:

@@ -142,7 +142,19 @@ def test_pending_job_waits_for_a_host_then_is_scored(cluster: RayCluster, ray_se
     while ray_status(cluster, job_id) != "SUCCEEDED" and time.monotonic() < deadline:
         time.sleep(0.5)
     assert ray_status(cluster, job_id) == "SUCCEEDED"
-    assert f"execute {sid} --server" in srv.app.state.dispatcher.executor.logs(att.handle)
+    # the job's own log, through Ray, for organisers only
+    import httpx
+
+    from podium.platform.models import Role
+    from podium.platform.users import service as users
+
+    with srv.db.session() as session, session.begin():
+        olga = users.create_token(session=session, user=users.create_user(session=session, name="olga", role=Role.ORGANISER))
+        ada = users.create_token(session=session, user=users.get_user(session=session, name="user-a"))
+    url = f"{srv.dispatch.server_url}/api/admin/attempts/{att.id}/executor-log"
+    r = httpx.get(url, headers={"Authorization": f"Bearer {olga}"})
+    assert r.status_code == 200 and f"execute {sid} --server" in r.text, r.text
+    assert httpx.get(url, headers={"Authorization": f"Bearer {ada}"}).status_code == 403
 
 
 def node_processes_matching(cluster: RayCluster, name: str, needle: str) -> list[int]:
