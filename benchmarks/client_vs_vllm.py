@@ -15,7 +15,7 @@ alternate for ``--rounds`` rounds (ABBA order, so that drift favours neither), a
 untimed warm-up of each. Prints the median output tokens/s and requests/s per client,
 the ratio Podium / vLLM, the client CPU seconds, and every round's figures.
 
-    /tmp/vllmenv/bin/python benchmarks/client_vs_vllm.py \
+    .venv/bin/python benchmarks/client_vs_vllm.py \
         [--concurrency 16] [--requests 64] [--max-tokens 64] [--rounds 3] [--model-dir DIR]
 
 vLLM's load generator runs in a child process of the engine Python (``vllm`` is never

@@ -28,7 +28,7 @@ over rounds, with ratios to each database's health reference and PostgreSQL/SQLi
 ratios (medians of the per-round ratios). Every scenario is bounded in time and in
 requests; the servers (SIGTERM) and PostgreSQL are stopped at the end.
 
-    /tmp/vllmenv/bin/python benchmarks/server_load.py [--clients 200] [--seconds 8] [--rounds 3]
+    .venv/bin/python benchmarks/server_load.py [--clients 200] [--seconds 8] [--rounds 3]
         [--databases sqlite,postgresql]
 """
 
