@@ -221,7 +221,7 @@ def test_a_local_typo_fails_before_any_request(server: Server) -> None:
 
 
 def test_wait_follows_the_stages_to_the_score(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    from podium.cli import participant
+    from podium.cli import submit
     from podium.platform.models import State
     from podium.platform.submissions.service import record_score, set_state
 
@@ -236,7 +236,7 @@ def test_wait_follows_the_stages_to_the_score(server: Server, monkeypatch: pytes
             else:
                 set_state(session=s, submission_id=1, state=step)
 
-    monkeypatch.setattr(participant, "_sleep", fake_sleep)
+    monkeypatch.setattr(submit, "_sleep", fake_sleep)
     result = cli("submit-model", *QWEN, "--challenge", "t1", "--wait")
     assert result.exit_code == 0, result.output
     out = result.output
@@ -245,7 +245,7 @@ def test_wait_follows_the_stages_to_the_score(server: Server, monkeypatch: pytes
 
 
 def test_wait_reports_a_failure_with_exit_2_and_ctrl_c_stops_waiting_only(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    from podium.cli import participant
+    from podium.cli import submit
     from podium.platform.models import State, Submission
     from podium.platform.submissions.service import set_state
 
@@ -257,7 +257,7 @@ def test_wait_reports_a_failure_with_exit_2_and_ctrl_c_stops_waiting_only(server
             sub.error_code, sub.error_message, sub.error_hint = "ENGINE_CRASHED", "vLLM exited with status 1", "see the serve log"
             set_state(session=s, submission_id=1, state=State.FAILED)
 
-    monkeypatch.setattr(participant, "_sleep", fail)
+    monkeypatch.setattr(submit, "_sleep", fail)
     failed = cli("submit-model", *QWEN, "--challenge", "t1", "--wait")
     assert failed.exit_code == 2
     assert "ENGINE_CRASHED" in failed.output and "vLLM exited with status 1" in failed.output and "see the serve log" in failed.output
@@ -265,7 +265,7 @@ def test_wait_reports_a_failure_with_exit_2_and_ctrl_c_stops_waiting_only(server
     def ctrl_c(seconds: float) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(participant, "_sleep", ctrl_c)
+    monkeypatch.setattr(submit, "_sleep", ctrl_c)
     stopped = cli("submit-model", *QWEN, "--challenge", "t1", "--wait")
     assert stopped.exit_code == 130
     assert "podium submissions show 2" in stopped.output
@@ -317,7 +317,7 @@ def test_cancel_a_queued_submission(server: Server) -> None:
 
 
 def test_logs_by_offset_and_follow_to_the_end(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    from podium.cli import participant
+    from podium.cli import submissions
     from podium.platform.models import State
     from podium.platform.submissions.service import set_state
     from podium.platform.workers import logs
@@ -342,7 +342,7 @@ def test_logs_by_offset_and_follow_to_the_end(server: Server, monkeypatch: pytes
             with server.db.session() as s, s.begin():
                 set_state(session=s, submission_id=sid, state=State.CANCELLED)
 
-    monkeypatch.setattr(participant, "_sleep", more)
+    monkeypatch.setattr(submissions, "_sleep", more)
     followed = cli("submissions", "logs", str(sid), "--follow")
     assert followed.exit_code == 0, followed.output
     assert followed.stdout == "resolve: pinned\nserve: ready\nevaluate: 1/1\n"

@@ -17,8 +17,12 @@ from typing import Annotated
 import typer
 
 from podium.cli import info as info_cmds
-from podium.cli import participant, server_cmds
+from podium.cli import server_cmds
 from podium.cli.check import run_check
+from podium.cli.leaderboard import leaderboard
+from podium.cli.login import login, logout
+from podium.cli.submissions import submissions_app
+from podium.cli.submit import submit_model
 from podium.spec.docs import flags_epilog
 
 app = typer.Typer(
@@ -121,7 +125,20 @@ def demo(
 
 
 server_cmds.register(app)
-participant.register(app)
+
+# The participant's commands against a server.
+app.command("login", help="Log in to a Podium server: check the API token, keep it (mode 0600) in your config directory.")(login)
+app.command("logout", help="Forget the stored server and token.")(logout)
+app.command(
+    "submit-model",
+    context_settings=PASSTHROUGH,
+    epilog=flags_epilog(),
+    help="Submit a model to a challenge on the server. Takes the submit-model flags, checked "
+    "here first. Prints the findings, or the submission id and queue position; --wait follows "
+    "it to the end. Exit status 0: admitted (scored with --wait); 1: rejected; 2: failed.",
+)(submit_model)
+app.add_typer(submissions_app, name="submissions")
+app.command("leaderboard", help="Show a challenge's leaderboard.")(leaderboard)
 
 
 def _interrupt(signum: int, frame: object) -> None:
