@@ -64,6 +64,21 @@ def test_entrypoint_is_quoted_and_carries_no_credential() -> None:
     assert "secret" not in line
 
 
+def test_a_handle_of_the_other_executor_is_a_process_gone(tmp_path: Path) -> None:
+    """After PODIUM_EXECUTOR changed, attempts started by the other executor are lost
+    (queued again) rather than breaking every dispatcher tick."""
+    from podium.platform.dispatch.executor import Status
+    from podium.platform.dispatch.local import LocalExecutor
+    from podium.platform.dispatch.ray_executor import RayExecutor
+
+    ray = RayExecutor("http://127.0.0.1:9", client=object())  # never asked
+    assert ray.status({"pid": 1, "start_time": 1, "log": "x"}) is Status.EXITED
+    ray.cancel({"pid": 1})
+    local = LocalExecutor(tmp_path)
+    assert local.status({"ray_job": "podium-s1-a1-abc", "address": "http://h:8265"}) is Status.EXITED
+    local.cancel({"ray_job": "podium-s1-a1-abc"})
+
+
 # -- a real Ray cluster -------------------------------------------------------------
 
 

@@ -81,6 +81,8 @@ class LocalExecutor:
                 self._children.pop(pid, None)
 
     def _alive(self, handle: Handle) -> bool:
+        if "pid" not in handle:  # started by another executor before a settings change
+            return False
         pid = int(handle["pid"])
         self._reap(pid)
         started = start_time(pid)
@@ -92,6 +94,8 @@ class LocalExecutor:
     def cancel(self, handle: Handle) -> None:
         from podium.engine.process import descendants, pid_alive
 
+        if "pid" not in handle:
+            return
         pid = int(handle["pid"])
         if not self._alive(handle):  # the root is gone; its group may not be
             with contextlib.suppress(ProcessLookupError, PermissionError):

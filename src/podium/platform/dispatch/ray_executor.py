@@ -131,6 +131,8 @@ class RayExecutor:
         return str(getattr(status, "value", status))
 
     def status(self, handle: Handle) -> Status:
+        if "ray_job" not in handle:  # started by another executor before a settings change
+            return Status.EXITED
         name = self._status_name(handle)
         if name is None or name == "RUNNING":
             return Status.RUNNING
@@ -139,7 +141,9 @@ class RayExecutor:
         return Status.EXITED
 
     def cancel(self, handle: Handle) -> None:
-        job_id = handle["ray_job"]
+        job_id = handle.get("ray_job")
+        if job_id is None:
+            return
         try:
             self.client.stop_job(job_id)
         except Exception as exc:
