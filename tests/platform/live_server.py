@@ -44,6 +44,9 @@ class Server:
         assert self.uv.started
 
     def stop(self) -> None:
+        """Stop serving (a no-op when not running, so a fixture can stop what a test left)."""
+        if self.uv is None or self.uv.should_exit:
+            return
         self.uv.should_exit = True
         self.thread.join(timeout=30)
         self.app.state.db.dispose()

@@ -40,8 +40,7 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     yield make
     for srv in made:
-        if srv.uv is not None and not srv.uv.should_exit:
-            srv.stop()
+        srv.stop()
     _kill_leftovers(tmp_path / "data")
 
 

@@ -112,8 +112,7 @@ def ray_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster: RayClus
 
     yield make
     for srv in made:
-        if srv.uv is not None and not srv.uv.should_exit:
-            srv.stop()
+        srv.stop()
 
 
 @pytest.fixture

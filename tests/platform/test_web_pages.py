@@ -164,9 +164,9 @@ def state_of(driver) -> str:
 
 
 def test_login_challenges_and_leaderboard(browser, site: Site) -> None:
-    site.add("ada", State.SCORED, score=0.6)
+    ada_best = site.add("ada", State.SCORED, score=0.6)
     site.add("ada", State.SCORED, score=0.4)  # not her best: not on the board
-    site.add("bob", State.SCORED, score=0.75)
+    bob_best = site.add("bob", State.SCORED, score=0.75)
     site.add("bob", State.FAILED, error_code="ENGINE_START_FAILED", error_message="vLLM exited",
              error_hint="see the log")
 
@@ -189,6 +189,10 @@ def test_login_challenges_and_leaderboard(browser, site: Site) -> None:
              r.find_element("css selector", ".score").text)
             for r in css(browser, "#leaderboard-table tbody tr")]
     assert rows == [("1", "bob", "0.750"), ("2", "ada", "0.600")]
+    # her own submission links to its page; bob's is only a number (its page is his)
+    assert [a.get_attribute("href") for a in css(browser, "tr[data-rank='2'] a")] == [f"{site.url}/submissions/{ada_best}"]
+    assert not css(browser, "tr[data-rank='1'] a")
+    assert text(browser, "tr[data-rank='1'] td:last-child") == f"#{bob_best}"
 
     css(browser, "button[data-split='private']")[0].click()  # not revealed to participants
     error = wait(browser, lambda d: text(d, "#error"))

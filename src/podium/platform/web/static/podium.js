@@ -96,8 +96,11 @@ function showError(err) {
 }
 
 function table(headers, rows, attrs) {
+  // a header sits over its column: right-aligned where the first row's cell is a number
+  const first = rows.length ? rows[0].children : [];
+  const numeric = (i) => Boolean(first[i] && first[i].classList.contains("num"));
   return h("table", Object.assign({ class: "table" }, attrs || {}),
-    h("thead", {}, h("tr", {}, headers.map((t) => h("th", { text: t })))),
+    h("thead", {}, h("tr", {}, headers.map((t, i) => h("th", numeric(i) ? { class: "num", text: t } : { text: t })))),
     h("tbody", {}, rows));
 }
 
@@ -135,6 +138,12 @@ function shortCommit(c) {
 
 function submissionLink(id) {
   return h("a", { href: "/submissions/" + id, text: "#" + id });
+}
+
+// A submission's page is open to its owner and to organisers: others see its number only.
+function submissionRef(id, owner, me) {
+  const mine = me && (me.role === "organiser" || me.name === owner);
+  return mine ? submissionLink(id) : h("span", { class: "muted", text: "#" + id });
 }
 
 // Run `step` now and again every `ms` while it returns true; errors go to `report`
@@ -236,6 +245,7 @@ function pageLogin() {
 }
 
 async function pageLeaderboard() {
+  const me = await WHOAMI;
   const name = document.body.dataset.challenge;
   const path = "/api/challenges/" + encodeURIComponent(name) + "/leaderboard?split=";
   api("/api/challenges").then((list) => {
@@ -264,7 +274,7 @@ async function pageLeaderboard() {
         h("td", { class: "score num", text: fmtNum(r.score) }),
         h("td", { class: "num", text: fmtNum(r.tokens_per_s, 1) }),
         h("td", { text: fmtTime(r.submitted_at) }),
-        h("td", {}, submissionLink(r.submission_id))));
+        h("td", {}, submissionRef(r.submission_id, r.participant, me))));
       const metric = board.rows[0].metric;
       fill($("leaderboard"), table(["rank", "participant", "model", metric + " (" + split + ")", "output tok/s", "submitted", "submission"],
         rows, { id: "leaderboard-table" }));
@@ -551,5 +561,5 @@ const PAGES = {
   queue: pageQueue,
 };
 
-showWhoami();
+const WHOAMI = showWhoami();  // the user (or null), for pages that show more to owners
 (PAGES[document.body.dataset.page] || (() => {}))();
