@@ -48,6 +48,36 @@ def test_claims_oldest_first_within_slots(platform, subs) -> None:
     assert r.json()["state"] == "queued"
 
 
+@pytest.mark.parametrize("slots", [2, 10])
+def test_concurrent_claims_never_exceed_slots_or_claim_twice(platform, subs, slots: int) -> None:
+    """Eight dispatchers claiming at once (threads, each its own connection): at most
+    ``slots`` attempts, and each submission claimed once."""
+    import threading
+
+    barrier = threading.Barrier(8)
+    claimed: list = []
+    errors: list[BaseException] = []
+
+    def race() -> None:
+        barrier.wait()
+        try:
+            while (c := claim(platform, slots=slots)) is not None:
+                claimed.append(c)
+        except BaseException as exc:  # e.g. "database is locked": a claim must wait, not fail
+            errors.append(exc)
+
+    threads = [threading.Thread(target=race) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    ids = sorted(c.submission_id for c in claimed)
+    assert ids == sorted(subs)[: min(slots, len(subs))], ids
+    assert len({c.attempt_id for c in claimed}) == len(claimed)
+    assert all(state_of(platform, sid).attempts == 1 for sid in ids)
+
+
 def test_attempt_routes_take_only_the_attempt_credential(platform, subs) -> None:
     c = claim(platform)
     path = f"/api/attempts/{c.attempt_id}/job"
