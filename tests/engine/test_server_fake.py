@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -140,3 +141,28 @@ def test_neuron_artifacts_removed_after_failed_start(tmp_path: Path) -> None:
     with pytest.raises(EngineError):
         fake("fail", tmp_path, compiled_artifacts_dir=str(final)).start()
     assert list(final.parent.iterdir()) == []
+
+
+def test_engine_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
+    """A `podium execute` (here: a stand-in parent) SIGKILLed while its engine runs: the
+    kernel sends the engine SIGTERM (no orphan holds the port, the cores, the memory)."""
+    parent_code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from podium.engine.process import spawn\n"
+        "child = spawn([sys.executable, '-c', 'import time; time.sleep(600)'], {}, Path(sys.argv[1]))\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", parent_code, str(tmp_path / "engine.log")],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        engine = int(parent.stdout.readline())
+        time.sleep(0.5)  # the launcher has exec'd the engine's program
+        assert pid_alive(engine)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(timeout=10)
+        assert_all_gone([engine])
+    finally:
+        parent.kill()
+        parent.wait(timeout=10)

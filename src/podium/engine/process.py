@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -31,14 +32,36 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+# Run before the engine's own program (exec'd into the same process, Linux only): ask the
+# kernel for SIGTERM when the process that started it dies, so that an engine never
+# outlives a `podium execute` or `podium run` that was SIGKILLed or OOM-killed (vLLM stops
+# its own engine-core and worker processes on SIGTERM). A launcher rather than
+# preexec_fn, which is unsafe in a process with threads (execute's heartbeat).
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)\n"  # 1: PR_SET_PDEATHSIG
+    "if os.getppid() != int(sys.argv[1]):\n"  # the parent died before prctl
+    "    sys.exit(143)\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def die_with_parent(argv: Sequence[str]) -> list[str]:
+    """``argv`` behind the launcher that ties it to this process's life (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return list(argv)
+    return [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *argv]
+
+
 def spawn(
     argv: Sequence[str], env: Mapping[str, str], log_path: Path, cwd: str | None = None
 ) -> subprocess.Popen[bytes]:
-    """Start ``argv`` in a new session (its own process group), output to ``log_path``."""
+    """Start ``argv`` in a new session (its own process group), output to ``log_path``;
+    it receives SIGTERM if this process dies first (see :func:`die_with_parent`)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         return subprocess.Popen(
-            list(argv),
+            die_with_parent(argv),
             env=dict(env),
             stdin=subprocess.DEVNULL,
             stdout=log,
