@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from typing import Any
@@ -16,8 +17,16 @@ from podium.errors import Finding, PodiumError, Severity
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 LABEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+
+def _width(stream: Any) -> int | None:
+    """Rich's width: the terminal's, or COLUMNS; 120 rather than Rich's 80 when output
+    goes to a file or a pipe (`make demo > log`, CI), so that tables do not wrap there."""
+    isatty = getattr(stream, "isatty", None)
+    return None if (isatty is not None and isatty()) or "COLUMNS" in os.environ else 120
+
+
+out = Console(highlight=False, soft_wrap=False, width=_width(sys.stdout))
+err = Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
 
 def print_json(data: Any) -> None:

@@ -28,13 +28,7 @@ PG_LOCK_KEY = 0x706F6469756D
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgresql+psycopg:") or url.startswith("postgresql:"):
-        # psycopg 3 binds parameters on the server by default ($1, $2): PostgreSQL then
-        # cannot tell that `GROUP BY state = $2` is the selected `state = $1` (quota
-        # counts). Client-side binding, as psycopg2 does, sends the literal both times.
-        import psycopg
-
-        url = "postgresql+psycopg:" + url.split(":", 1)[1]
-        kwargs.setdefault("connect_args", {"cursor_factory": psycopg.ClientCursor})
+        url = "postgresql+psycopg:" + url.split(":", 1)[1]  # psycopg 3, server-side binding
         return create_engine(url, pool_pre_ping=True, **{"pool_size": 20, "max_overflow": 40, **kwargs})
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, **kwargs)

@@ -63,12 +63,12 @@ def quota_status(
         Submission.created_at >= start,
     )
     rows = session.execute(
-        select(Submission.state == State.FAILED, func.count(), func.min(Submission.created_at))
+        select(Submission.state, func.count(), func.min(Submission.created_at))
         .where(*counted)
-        .group_by(Submission.state == State.FAILED)
+        .group_by(Submission.state)
     ).all()
-    failed = sum(n for is_failed, n, _ in rows if is_failed)
-    others = sum(n for is_failed, n, _ in rows if not is_failed)
+    failed = sum(n for state, n, _ in rows if state is State.FAILED)
+    others = sum(n for state, n, _ in rows if state is not State.FAILED)
     used = others + max(0, failed - quotas.failed_allowance)
     in_flight = session.scalar(
         select(func.count()).where(
