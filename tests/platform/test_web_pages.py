@@ -109,6 +109,7 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # for csp_violations()
     profile = tempfile.TemporaryDirectory(prefix="podium-chromium-")
     for flag in (*FLAGS, f"--user-data-dir={profile.name}"):
         options.add_argument(flag)
@@ -153,6 +154,12 @@ def login(driver, site: Site, who: str | None) -> None:
         return
     wait(driver, lambda d: f"Logged in as {who}" in text(d, "#login-status"), message=text(driver, "#error"))
     wait(driver, lambda d: text(d, "#whoami").startswith(who))
+
+
+def csp_violations(driver) -> list[str]:
+    """What the browser refused under the pages' Content-Security-Policy since the last
+    call (Chromium logs each refusal to the console)."""
+    return [e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]]
 
 
 def state_of(driver) -> str:
@@ -224,6 +231,11 @@ def test_submission_page_follows_a_submission_until_scored(browser, site: Site) 
     # evaluating lasts the stand-in's FAKE_SECONDS
     assert FAKE_SECONDS <= float(durations[3].split()[0]) < FAKE_SECONDS + 10
     assert text(browser, "#total-duration")
+    # the bars get their widths through CSSOM, which the pages' CSP allows (a style
+    # attribute would be refused and every bar would be 1 px wide)
+    bars = {r.get_attribute("data-state"): r.find_element("css selector", ".bar").size["width"]
+            for r in css(browser, "#timeline tbody tr[data-state]")[:4]}
+    assert bars["queued"] > 20 * bars["resolving"] and bars["evaluating"] > 20 * bars["resolving"]
 
     assert text(browser, "#score-value") == "0.500"
     stats = {r.get_attribute("data-key"): r.find_element("css selector", "td").text
@@ -251,6 +263,7 @@ def test_submission_page_follows_a_submission_until_scored(browser, site: Site) 
     error = text(browser, "#submission-error")
     assert "ENGINE_TIMEOUT" in error and "vLLM did not start" in error and "starts faster" in error
     assert "Finished: failed" in text(browser, "#live")
+    assert csp_violations(browser) == []
 
 
 def test_queue_page_is_for_organisers(browser, site: Site) -> None:
@@ -329,6 +342,9 @@ def test_pages_and_static_files_are_served(platform) -> None:
         r = c.get(path)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
         assert '<nav class="nav">' in r.text and "/static/podium.js" in r.text
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+        assert r.headers["x-content-type-options"] == "nosniff" and r.headers["referrer-policy"] == "no-referrer"
     assert 'data-id="7"' in c.get("/submissions/7").text
     assert "&lt;script&gt;" in c.get("/challenges/<script>/leaderboard").text  # escaped
     assert c.get("/static/podium.js").headers["content-type"].startswith("text/javascript")
