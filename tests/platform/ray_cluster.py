@@ -64,6 +64,10 @@ class RayCluster:
         self.nodes[name] = node
         return node
 
+    @property
+    def started(self) -> bool:
+        return "head" in self.nodes
+
     def start_head(self, timeout: float = 90) -> None:
         known = set()
         self._start("head", ["--head", "--port", str(self.gcs_port), "--num-cpus", "1",

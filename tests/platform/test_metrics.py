@@ -62,6 +62,7 @@ def test_empty_server(platform) -> None:
     assert pick(m, "podium_jobs", "state") == {str(s): 0 for s in State}
     assert pick(m, "podium_admissions_rejected_total", "code") == {}
     assert m[("podium_attempts_requeued_total", ())] == 0
+    assert ("podium_executor_up", ()) not in m  # no dispatcher here (test_ray_executor: 0 and 1)
     for stage in ("queued", "resolving", "compiling", "starting", "evaluating"):
         assert m[("podium_stage_duration_seconds_count", (("stage", stage),))] == 0
         assert m[("podium_stage_duration_seconds_bucket", (("le", "+Inf"), ("stage", stage)))] == 0

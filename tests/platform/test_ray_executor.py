@@ -4,8 +4,10 @@ nodes on this machine, see ray_cluster.py), with the server's dispatcher and rea
 
 One cluster for the module; the tests in this order:
 
-1. a job waits in Ray while no host has a free slot (pending: not lost, though it sends
-   no heartbeat), starts when a host joins, and is scored (stand-in pipeline);
+1. while Ray does not answer (the head not started yet) the submission waits in the
+   queue, no attempt counted, and the queue says why; once the head is up, the job waits
+   in Ray while no host has a free slot (pending: not lost, though it sends no
+   heartbeat), starts when a host joins, and is scored (stand-in pipeline);
 2. cancel goes through Ray: the job is stopped and its stand-in engine child, which
    ignores SIGTERM, is gone from the host;
 3. a server restart re-attaches to the job still running in Ray: scored once, one
@@ -79,24 +81,57 @@ def test_a_handle_of_the_other_executor_is_a_process_gone(tmp_path: Path) -> Non
     local.cancel({"ray_job": "podium-s1-a1-abc"})
 
 
+def test_a_ray_server_error_is_ray_away_a_refusal_is_not() -> None:
+    """submit_job answered 5xx (a head starting or unwell): the executor is away, the
+    submission waits, nothing counted. 4xx (Ray refused this job): the attempt fails as
+    before (queued again, counted as an attempt). Ray not answering at all is the first
+    test on the real cluster."""
+    from podium.platform.dispatch.executor import ExecutorUnavailable
+    from podium.platform.dispatch.ray_executor import RayExecutor
+
+    class Answering:
+        def __init__(self, status: int) -> None:
+            self.status = status
+
+        def submit_job(self, **_: object) -> str:
+            raise RuntimeError(f"Request failed with status code {self.status}: Internal error.")
+
+    job = AttemptJob(attempt_id=1, submission_id=1, target="cpu", token="t", server_url="http://s",
+                     heartbeat_interval_s=5)
+    with pytest.raises(ExecutorUnavailable, match="could not take the job: .*status code 503"):
+        RayExecutor("http://h:8265", client=Answering(503)).start(job)
+    with pytest.raises(RuntimeError, match="status code 400") as refused:
+        RayExecutor("http://h:8265", client=Answering(400)).start(job)
+    assert not isinstance(refused.value, ExecutorUnavailable)
+
+
 # -- a real Ray cluster -------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster_off():
+    """The module's cluster, its head not started yet (the first test starts it)."""
     c = RayCluster()
     try:
-        c.start_head()
         yield c
     finally:
         nodes = list(c.nodes.values())
         c.stop()
-        left = {p for n in nodes for p in n.tree if pid_alive(p)}
+        deadline = time.monotonic() + 15  # SIGKILLed by stop(): gone once the kernel has reaped them
+        while (left := {p for n in nodes for p in n.tree if pid_alive(p)}) and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert not left, f"Ray processes left: {left}"
 
 
+@pytest.fixture(scope="module")
+def cluster(cluster_off: RayCluster) -> RayCluster:
+    if not cluster_off.started:
+        cluster_off.start_head()
+    return cluster_off
+
+
 @pytest.fixture
-def ray_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster: RayCluster):
+def ray_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster_off: RayCluster):
     monkeypatch.delenv("PODIUM_DATABASE_URL", raising=False)
     monkeypatch.delenv("PODIUM_EXECUTE_FAKE", raising=False)
     made: list[Server] = []
@@ -106,7 +141,7 @@ def ray_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster: RayClus
         # enough for test 1 to wait past it with a pending job
         settings = {"heartbeat_timeout_s": 15.0, **dispatch}
         srv = start_server(tmp_path / "data", challenge or write_challenge(tmp_path / "challenges"),
-                           executor="ray", ray_address=cluster.address, ray_command=PODIUM, ray_env=env, **settings)
+                           executor="ray", ray_address=cluster_off.address, ray_command=PODIUM, ray_env=env, **settings)
         made.append(srv)
         return srv
 
@@ -117,8 +152,30 @@ def ray_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster: RayClus
 
 @pytest.fixture
 def worker(cluster: RayCluster) -> str:
-    """A worker node with one Podium CPU slot (started by the first test that needs it)."""
+    """A worker node with one Podium CPU slot (the first test adds it, as the host that
+    joins; a test run alone adds it here)."""
+    if "worker-1" not in cluster.nodes:
+        cluster.add_node("worker-1")
     return "worker-1"
+
+
+def executor_up(srv: Server) -> float:
+    """``podium_executor_up`` from the server's /metrics (an organiser's token)."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from podium.platform.models import Role
+    from podium.platform.users import service as users
+
+    with srv.db.session() as session, session.begin():
+        scraper = users.get_user(session=session, name="scraper") or users.create_user(
+            session=session, name="scraper", role=Role.ORGANISER)
+        token = users.create_token(session=session, user=scraper)
+    r = httpx.get(f"{srv.dispatch.server_url}/metrics", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    [value] = [s.value for f in text_string_to_metric_families(r.text) for s in f.samples
+               if s.name == "podium_executor_up"]
+    return value
 
 
 def ray_status(cluster: RayCluster, job_id: str) -> str:
@@ -127,10 +184,32 @@ def ray_status(cluster: RayCluster, job_id: str) -> str:
     return str(JobSubmissionClient(cluster.address).get_job_status(job_id).value)
 
 
-def test_pending_job_waits_for_a_host_then_is_scored(cluster: RayCluster, ray_server) -> None:
+def test_ray_away_then_pending_until_a_host_joins_then_scored(cluster_off: RayCluster, ray_server) -> None:
+    from podium.platform.admin.service import overview
+
+    cluster = cluster_off
+    assert not cluster.started, "this test runs first in the module: Ray must be away at its start"
     srv = ray_server({"PODIUM_EXECUTE_FAKE": "slow:1"})
     sid = queue(srv)
+    dispatcher = srv.app.state.dispatcher
     deadline = time.monotonic() + 30
+    while not (dispatcher.unavailable and dispatcher.unavailable.failures >= 3) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    # Ray does not answer: three tries, no attempt made or counted, the submission queued
+    away = dispatcher.unavailable
+    assert away is not None and away.failures >= 3, "the dispatcher never tried Ray"
+    assert f"Ray does not answer at {cluster.address}" in away.reason
+    sub = wait_for(srv, sid, lambda s: True)
+    assert (sub.state, sub.attempts, sub.current_attempt_id, attempts(srv, sid)) == (State.QUEUED, 0, None, [])
+    with srv.db.session() as session:  # what the organisers' queue page shows
+        seen = overview(session=session, settings=srv.dispatch, executor="ray", unavailable=dispatcher.unavailable)
+    assert seen["executor_unavailable"]["failures"] >= 3 and "does not answer" in seen["executor_unavailable"]["reason"]
+    assert seen["targets"] == [{"target": "cpu", "slots": 1, "running": 0, "queued": 1, "free": 1}]
+
+    assert executor_up(srv) == 0
+
+    cluster.start_head()  # Ray is back: the next try (within 30 s) submits the job
+    deadline = time.monotonic() + 60
     while not ((atts := attempts(srv, sid)) and atts[0].handle) and time.monotonic() < deadline:
         time.sleep(0.2)
     [att] = atts
@@ -140,10 +219,10 @@ def test_pending_job_waits_for_a_host_then_is_scored(cluster: RayCluster, ray_se
     assert ray_status(cluster, job_id) == "PENDING"
     sub = wait_for(srv, sid, lambda s: True)
     assert sub.state is State.QUEUED and sub.attempts == 1 and attempts(srv, sid)[0].finished_at is None
-    from podium.platform.admin.service import overview
-
-    with srv.db.session() as session:  # what the organisers' queue page shows
-        seen = overview(session=session, settings=srv.dispatch, executor="ray")
+    assert dispatcher.unavailable is None
+    with srv.db.session() as session:
+        seen = overview(session=session, settings=srv.dispatch, executor="ray", unavailable=dispatcher.unavailable)
+    assert seen["executor_unavailable"] is None and executor_up(srv) == 1
     assert [a["ray_job"] for a in seen["attempts"]] == [job_id]
     assert seen["targets"] == [{"target": "cpu", "slots": 1, "running": 1, "queued": 0, "free": 0}]
 

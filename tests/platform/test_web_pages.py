@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from live_server import Server
 
+from podium.platform.dispatch.dispatcher import Unavailable
 from podium.platform.models import Role, State, Submission, SubmissionEvent
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -279,6 +281,20 @@ def test_queue_page_is_for_organisers(browser, site: Site) -> None:
     wait(browser, lambda d: text(d, f"{cpu} .slots") == "1")
     assert text(browser, "#executor") == "Dispatcher on; attempts run on the local executor."
     assert text(browser, f"{cpu} .running") == "0" and not text(browser, "#error")
+    assert not css(browser, "#executor-unavailable")[0].is_displayed()
+    # how the page shows an executor that does not answer (the fault itself, with a real
+    # Ray head not yet started, is in test_ray_executor.py); nothing is queued meanwhile
+    dispatcher = site.srv.app.state.dispatcher
+    dispatcher.unavailable = Unavailable("Ray does not answer at http://head:8265: refused", time.time() - 42,
+                                         time.monotonic() + 9, 4)
+    try:
+        away = wait(browser, lambda d: css(d, "#executor-unavailable")[0].is_displayed()
+                    and text(d, "#executor-unavailable"))
+    finally:
+        dispatcher.unavailable = None
+    assert "The local executor does not answer" in away and "4 tries" in away
+    assert "nothing is counted" in away and "http://head:8265: refused" in away
+    wait(browser, lambda d: not css(d, "#executor-unavailable")[0].is_displayed(), timeout=10)
 
     first, second = site.add("bob", State.QUEUED), site.add("ada", State.QUEUED)
     # one slot: the first runs, the second waits (no reload: the page polls)

@@ -17,7 +17,10 @@ What the server process counts (reset when it restarts, as Prometheus counters a
   model's findings, stored as rejected, and the refusals that store nothing:
   ``QUOTA_EXCEEDED``, ``PAYLOAD_INVALID``, ``CHALLENGE_NOT_FOUND``, ...);
 - ``podium_attempts_requeued_total``: attempts lost (process gone, silent, never
-  started) whose submission was queued again; one lost too often fails instead.
+  started) whose submission was queued again; one lost too often fails instead;
+- ``podium_executor_up``: 1 while the dispatcher's executor takes work, 0 while it does
+  not answer (a Ray cluster away: submissions wait, nothing counted); absent when the
+  server runs no dispatcher.
 
 The hooks (:func:`counts_rejections`, :func:`attempt_requeued`) are plain counters
 under a lock; prometheus_client is imported only to render a scrape, with a registry of
@@ -32,7 +35,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, ParamSpec, TypeVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
@@ -140,8 +143,9 @@ def _histogram(values: list[float]) -> tuple[list[tuple[str, float]], float]:
 class PodiumCollector:
     """One scrape: every family, read from the database and the counters."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, executor_up: bool | None = None) -> None:
         self.db = db
+        self.executor_up = executor_up  # None: no dispatcher in this process
 
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import (
@@ -186,6 +190,12 @@ class PodiumCollector:
             "Lost attempts whose submission was queued again, by this server process.",
             value=requeued,
         )
+        if self.executor_up is not None:
+            yield GaugeMetricFamily(
+                "podium_executor_up",
+                "1 when the dispatcher's executor takes work, 0 while it does not answer (e.g. Ray away).",
+                value=int(self.executor_up),
+            )
 
 
 # The classic text format, which every Prometheus version reads (every name here is a
@@ -193,11 +203,11 @@ class PodiumCollector:
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-def render(db: Database) -> bytes:
+def render(db: Database, executor_up: bool | None = None) -> bytes:
     from prometheus_client import CollectorRegistry, generate_latest
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(PodiumCollector(db))
+    registry.register(PodiumCollector(db, executor_up))
     return generate_latest(registry)
 
 
@@ -205,8 +215,10 @@ router = APIRouter(tags=["metrics"])
 
 
 @router.get("/metrics", response_class=Response)
-def metrics(user: CurrentUser, db: DbDep) -> Response:
+def metrics(request: Request, user: CurrentUser, db: DbDep) -> Response:
     """Prometheus text format; an organiser's API token (``Authorization: Bearer``)."""
     if not user.is_organiser:
         raise ApiError(FORBIDDEN, "only organisers can read /metrics", "scrape with an organiser's API token")
-    return Response(render(db), media_type=CONTENT_TYPE)
+    dispatcher = getattr(request.app.state, "dispatcher", None)
+    up = None if dispatcher is None else dispatcher.unavailable is None
+    return Response(render(db, up), media_type=CONTENT_TYPE)

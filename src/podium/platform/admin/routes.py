@@ -19,7 +19,8 @@ def queue(request: Request, session: SessionDep, user: CurrentUser) -> dict:
     _organisers_only(user, "see the queue")
     dispatcher = getattr(request.app.state, "dispatcher", None)
     executor = getattr(getattr(dispatcher, "executor", None), "name", None) if dispatcher else None
-    return service.overview(session=session, settings=request.app.state.dispatch_settings, executor=executor)
+    return service.overview(session=session, settings=request.app.state.dispatch_settings, executor=executor,
+                            unavailable=dispatcher.unavailable if dispatcher else None)
 
 
 @router.get("/attempts/{attempt_id}/executor-log", response_class=PlainTextResponse,

@@ -37,9 +37,17 @@ class OpenAttempt(BaseModel):
     heartbeat_at: dt.datetime | None
 
 
+class ExecutorUnavailablePublic(BaseModel):
+    reason: str  # e.g. "Ray does not answer at http://head:8265: ..."
+    since: dt.datetime
+    retry_in_s: float  # the dispatcher's next try
+    failures: int  # tries that failed in a row
+
+
 class QueuePublic(BaseModel):
     dispatcher: bool  # False: API only (PODIUM_DISPATCHER=false), nothing is started
     executor: str | None  # where attempts run ("local"), None without a dispatcher
+    executor_unavailable: ExecutorUnavailablePublic | None = None  # queued submissions wait meanwhile
     targets: list[TargetCapacity]
     submissions: list[QueuedSubmission]  # in flight (queued or running), oldest first
     attempts: list[OpenAttempt]

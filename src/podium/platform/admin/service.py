@@ -3,7 +3,9 @@ queued submissions; every submission in flight; every open attempt."""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import time
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -12,10 +14,15 @@ from podium.platform.dispatch import service as dispatch
 from podium.platform.dispatch.settings import DispatchSettings
 from podium.platform.models import IN_FLIGHT_STATES, Challenge, State, Submission
 
+if TYPE_CHECKING:
+    from podium.platform.dispatch.dispatcher import Unavailable
+
 LIMIT = 500
 
 
-def overview(*, session: Session, settings: DispatchSettings, executor: str | None) -> dict[str, Any]:
+def overview(
+    *, session: Session, settings: DispatchSettings, executor: str | None, unavailable: Unavailable | None = None
+) -> dict[str, Any]:
     running = dispatch.running_by_target(session=session)
     waiting = dispatch.waiting_by_target(session=session)
     targets = set(settings.slots) | set(running) | set(waiting)
@@ -54,5 +61,10 @@ def overview(*, session: Session, settings: DispatchSettings, executor: str | No
          "heartbeat_at": a.heartbeat_at}
         for a in dispatch.open_attempts(session=session)
     ]
-    return {"dispatcher": executor is not None, "executor": executor, "targets": capacity,
-            "submissions": submissions, "attempts": attempts}
+    away = None
+    if unavailable is not None:
+        away = {"reason": unavailable.reason, "since": dt.datetime.fromtimestamp(unavailable.since, dt.UTC),
+                "retry_in_s": round(max(0.0, unavailable.retry_at - time.monotonic()), 1),
+                "failures": unavailable.failures}
+    return {"dispatcher": executor is not None, "executor": executor, "executor_unavailable": away,
+            "targets": capacity, "submissions": submissions, "attempts": attempts}

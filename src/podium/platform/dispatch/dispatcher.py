@@ -10,20 +10,38 @@ At start it re-attaches the attempts left open by a previous server: a live proc
 lost, which queues its submission again (the attempt was counted once, when claimed).
 An attempt whose executor says it is still waiting for a host (a pending Ray job) is
 kept alive without heartbeats until it starts.
+
+When the executor cannot take work (the Ray cluster does not answer), the claim is
+undone, nothing is counted, and dispatching pauses, 1 s at first, doubling up to
+MAX_BACKOFF_S; ``unavailable`` says why meanwhile (the queue page shows it).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from dataclasses import dataclass
 
 from podium.platform.db import Database
 from podium.platform.dispatch import service
-from podium.platform.dispatch.executor import AttemptJob, Executor, Status
+from podium.platform.dispatch.executor import AttemptJob, Executor, ExecutorUnavailable, Status
 from podium.platform.dispatch.settings import DispatchSettings
 from podium.platform.models import Submission, SubmissionAttempt, utcnow
 
 log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 30.0
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """The executor could not take work: why, since when (wall clock), next try (monotonic)."""
+
+    reason: str
+    since: float
+    retry_at: float
+    failures: int
 
 
 class Dispatcher:
@@ -35,6 +53,7 @@ class Dispatcher:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._stopping: set[int] = set()  # attempts being cancelled by a helper thread
+        self.unavailable: Unavailable | None = None  # the executor is away (see the module doc)
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -137,6 +156,9 @@ class Dispatcher:
         threading.Thread(target=run, name=f"podium-cancel-{attempt_id}", daemon=True).start()
 
     def dispatch(self) -> None:
+        away = self.unavailable
+        if away is not None and time.monotonic() < away.retry_at:
+            return
         with self.db.session() as session:
             targets = service.queued_targets(session=session)
         for target in targets:
@@ -145,9 +167,19 @@ class Dispatcher:
                                         executor=self.executor.name)
                 if claimed is None:
                     break
-                self._start(claimed)
+                if not self._start(claimed):
+                    return
 
-    def _start(self, claimed: service.Claimed) -> None:
+    def _executor_away(self, reason: str) -> None:
+        prev = self.unavailable
+        failures = prev.failures + 1 if prev else 1
+        wait = min(MAX_BACKOFF_S, 2.0 ** (failures - 1))
+        self.unavailable = Unavailable(reason, prev.since if prev else time.time(), time.monotonic() + wait, failures)
+        log.warning("%s executor unavailable (%s); submissions stay queued, next try in %.0f s",
+                    self.executor.name, reason, wait)
+
+    def _start(self, claimed: service.Claimed) -> bool:
+        """Start a claimed attempt; False when the executor is away (the claim undone)."""
         job = AttemptJob(
             attempt_id=claimed.attempt_id,
             submission_id=claimed.submission_id,
@@ -158,10 +190,18 @@ class Dispatcher:
         )
         try:
             handle = self.executor.start(job)
+        except ExecutorUnavailable as exc:
+            service.unclaim(db=self.db, attempt_id=claimed.attempt_id)
+            self._executor_away(str(exc))
+            return False
         except Exception as exc:
             log.exception("starting attempt %s failed", claimed.attempt_id)
             service.worker_lost(db=self.db, attempt_id=claimed.attempt_id, reason=f"could not start: {exc}",
                                 max_attempts=self.settings.max_attempts)
-            return
+            return True
+        if self.unavailable is not None:
+            log.info("%s executor available again", self.executor.name)
+            self.unavailable = None
         service.set_handle(db=self.db, attempt_id=claimed.attempt_id, handle=handle)
         log.info("attempt %s of submission %s started (%s)", claimed.attempt_id, claimed.submission_id, self.executor.name)
+        return True

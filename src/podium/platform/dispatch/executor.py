@@ -35,11 +35,19 @@ class AttemptJob:
     heartbeat_interval_s: float
 
 
+class ExecutorUnavailable(Exception):
+    """The executor cannot take work now (e.g. the Ray cluster does not answer): the
+    attempt was not started. The dispatcher undoes the claim, so the submission waits in
+    the queue with nothing counted, and tries again later."""
+
+
 class Executor(Protocol):
     name: str
 
     def start(self, job: AttemptJob) -> Handle:
-        """Start the process; return at once with its handle."""
+        """Start the process; return at once with its handle. Raises
+        :class:`ExecutorUnavailable` when nothing could be started for a reason that is
+        not the job's (the executor is away)."""
 
     def status(self, handle: Handle) -> Status: ...
 

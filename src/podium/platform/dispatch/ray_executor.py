@@ -15,7 +15,8 @@ Status: pending and running jobs are alive; a job that stopped, failed (its host
 included: Ray fails the job when the node's heartbeats stop) or that Ray no longer knows
 is gone, and the dispatcher then queues the submission again unless the attempt already
 reported. When Ray cannot be reached the answer is "running": the heartbeat timeout
-still catches an attempt that is really lost.
+still catches an attempt that is really lost. A job that cannot be submitted because Ray
+does not answer is not an attempt: the submission stays queued (ExecutorUnavailable).
 
 Cancel: Ray stops the job: SIGTERM to the entrypoint and all its descendants (vLLM
 included, although it runs in a session of its own), SIGKILL after the grace period
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import secrets
 import shlex
 import time
@@ -40,13 +42,14 @@ from typing import Any
 
 from podium.plan.targets import get_target
 from podium.plan.types import Target
-from podium.platform.dispatch.executor import AttemptJob, Handle, Status
+from podium.platform.dispatch.executor import AttemptJob, ExecutorUnavailable, Handle, Status
 
 log = logging.getLogger(__name__)
 
 ATTEMPT_TOKEN_ENV = "PODIUM_ATTEMPT_TOKEN"
 CPU_SLOT_RESOURCE = "podium_slot_cpu"
 _ALIVE = {"PENDING", "RUNNING"}
+_SERVER_ERROR = re.compile(r"status code 5\d\d")
 
 
 def job_resources(target: Target) -> dict[str, Any]:
@@ -105,13 +108,21 @@ class RayExecutor:
             "PYTHONUNBUFFERED": "1",
             "RAY_JOB_STOP_WAIT_TIME_S": str(max(1, math.ceil(self.grace_s))),
         }
-        self.client.submit_job(
-            entrypoint=entrypoint(self.command, job),
-            submission_id=job_id,
-            runtime_env={"env_vars": env},
-            metadata={"podium_submission": str(job.submission_id), "podium_attempt": str(job.attempt_id)},
-            **job_resources(get_target(job.target)),
-        )
+        try:
+            self.client.submit_job(
+                entrypoint=entrypoint(self.command, job),
+                submission_id=job_id,
+                runtime_env={"env_vars": env},
+                metadata={"podium_submission": str(job.submission_id), "podium_attempt": str(job.attempt_id)},
+                **job_resources(get_target(job.target)),
+            )
+        except OSError as exc:  # refused, reset, timed out (the SDK's and requests' errors are OSErrors)
+            self._client = None  # reconnect next time
+            raise ExecutorUnavailable(f"Ray does not answer at {self.address}: {exc}") from exc
+        except RuntimeError as exc:  # the SDK's error for an HTTP error answer
+            if _SERVER_ERROR.search(str(exc)):  # 5xx: the head is starting or unwell, not the job's fault
+                raise ExecutorUnavailable(f"Ray at {self.address} could not take the job: {exc}"[:500]) from exc
+            raise
         return {"ray_job": job_id, "address": self.address}
 
     def _status_name(self, handle: Handle) -> str | None:

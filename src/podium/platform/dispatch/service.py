@@ -117,6 +117,20 @@ def claim(*, db: Database, target: str, slots: int, executor: str) -> Claimed | 
         return Claimed(attempt.id, sub.id, target, token)
 
 
+def unclaim(*, db: Database, attempt_id: int) -> None:
+    """Undo :func:`claim` for an attempt the executor could not start (it is away): the
+    attempt is deleted and not counted; the submission, still queued, keeps its place."""
+    with db.locked() as session:
+        attempt = session.get(SubmissionAttempt, attempt_id)
+        if attempt is None:
+            return
+        sub = session.get(Submission, attempt.submission_id)
+        if sub is not None and sub.current_attempt_id == attempt_id:
+            sub.current_attempt_id = None
+            sub.attempts = max(0, (sub.attempts or 0) - 1)
+        session.delete(attempt)
+
+
 def set_handle(*, db: Database, attempt_id: int, handle: dict) -> None:
     # One UPDATE, no read first: on SQLite a deferred transaction that reads and then
     # writes fails at once ("database is locked") when a heartbeat commits in between.

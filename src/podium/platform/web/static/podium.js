@@ -512,6 +512,13 @@ function pageQueue() {
     fill($("executor"), q.dispatcher
       ? ["Dispatcher on; attempts run on the ", h("strong", { text: q.executor }), " executor."]
       : ["Dispatcher off (", h("code", { text: "PODIUM_DISPATCHER=false" }), "): this server starts nothing."]);
+    const away = q.executor_unavailable;
+    $("executor-unavailable").hidden = !away;
+    if (away) {
+      fill($("executor-unavailable"), h("strong", { text: "The " + q.executor + " executor does not answer" }),
+        " since " + fmtTime(away.since) + " (" + away.failures + " tries; next in " + away.retry_in_s.toFixed(0) +
+        " s): queued submissions wait, nothing is counted against anyone. ", h("code", { text: away.reason }));
+    }
     $("capacity").tBodies[0].replaceChildren(...q.targets.map((t) => h("tr", { "data-target": t.target },
       h("td", {}, h("span", { class: "badge target", text: t.target })),
       h("td", { class: "num slots", text: t.slots }),
