@@ -215,3 +215,30 @@ def test_restart_with_jobs_running_and_queued_loses_none_scores_each_once(server
     assert_scored_once(srv, dead, ["lost", "scored"])
     assert_scored_once(srv, waiting, ["scored"])
     assert quota_used(srv) == 3
+
+
+def test_a_machine_that_cannot_start_execute_keeps_submissions_queued(server, tmp_path: Path) -> None:
+    """The local executor cannot start ``podium execute`` (here its attempts directory is
+    a file; as well a full disk or a failed fork): not the submission's fault. It waits in
+    the queue with no attempt counted, the dispatcher retries with a growing pause, and
+    once the machine is mended it is scored, once."""
+    blocked = tmp_path / "data" / "attempts"
+    blocked.parent.mkdir(parents=True, exist_ok=True)
+    blocked.write_text("not a directory")
+    srv = server("slow:0.5")
+    sid = queue(srv)
+    dispatcher = srv.app.state.dispatcher
+    deadline = time.monotonic() + 20
+    while not (dispatcher.unavailable and dispatcher.unavailable.failures >= 2) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    away = dispatcher.unavailable
+    assert away is not None and away.failures >= 2 and "could not start podium execute here" in away.reason
+    sub = wait_for(srv, sid, lambda s: True)
+    assert (sub.state, sub.attempts, sub.current_attempt_id, attempts(srv, sid)) == (State.QUEUED, 0, None, [])
+    assert event_states(srv, sid) == [State.QUEUED]
+
+    blocked.unlink()
+    sub = wait_for(srv, sid, lambda s: s.state.is_final, timeout=60)
+    assert sub.state is State.SCORED and dispatcher.unavailable is None
+    assert_scored_once(srv, sid, ["scored"])
+    assert quota_used(srv) == 1

@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from podium.platform.dispatch.executor import AttemptJob, Handle, Status
+from podium.platform.dispatch.executor import AttemptJob, ExecutorUnavailable, Handle, Status
 
 ATTEMPT_TOKEN_ENV = "PODIUM_ATTEMPT_TOKEN"
 
@@ -54,7 +54,6 @@ class LocalExecutor:
             for pid in [p for p, proc in self._children.items() if proc.poll() is not None]:
                 self._children.pop(pid)
         workdir = self.root / str(job.attempt_id)
-        workdir.mkdir(parents=True, exist_ok=True)
         log_path = workdir / "execute.log"
         env = {
             **os.environ,
@@ -64,11 +63,15 @@ class LocalExecutor:
         }
         argv = [self.python, "-m", "podium.cli.main", "execute", str(job.submission_id),
                 "--server", job.server_url, "--output", str(workdir / "run")]
-        with log_path.open("ab") as log:
-            proc = subprocess.Popen(
-                argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, cwd=str(workdir),
-            )
+        try:
+            workdir.mkdir(parents=True, exist_ok=True)
+            with log_path.open("ab") as log:
+                proc = subprocess.Popen(
+                    argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True, cwd=str(workdir),
+                )
+        except OSError as exc:  # the disk is full, the data directory unwritable, no fork: this machine's fault
+            raise ExecutorUnavailable(f"could not start podium execute here: {exc}") from exc
         with self._lock:
             self._children[proc.pid] = proc
         return {"pid": proc.pid, "start_time": start_time(proc.pid), "log": str(log_path)}
