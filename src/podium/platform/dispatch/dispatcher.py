@@ -12,9 +12,9 @@ An attempt whose executor says it is still waiting for a host (a pending Ray job
 kept alive without heartbeats until it starts.
 
 When the executor cannot take work (the Ray cluster does not answer; locally, a full
-disk or a failed fork), the claim is
-undone, nothing is counted, and dispatching pauses, 1 s at first, doubling up to
-MAX_BACKOFF_S; ``unavailable`` says why meanwhile (the queue page shows it).
+disk or a failed fork), the claim is undone, nothing is counted, and dispatching
+pauses, 1 s at first, doubling up to MAX_BACKOFF_S; ``unavailable`` says why meanwhile
+(the queue page and /metrics show it).
 """
 
 from __future__ import annotations
