@@ -47,7 +47,11 @@ _DIE_WITH_PARENT = (
 
 
 def die_with_parent(argv: Sequence[str]) -> list[str]:
-    """``argv`` behind the launcher that ties it to this process's life (Linux)."""
+    """``argv`` behind the launcher that ties it to this process's life (Linux).
+
+    The kernel sends the signal when the *thread* that started the child ends, not the
+    process: start engines from the main thread (as pipeline.run does) or from a thread
+    that lives as long as the process."""
     if not sys.platform.startswith("linux"):
         return list(argv)
     return [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *argv]
