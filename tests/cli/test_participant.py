@@ -157,6 +157,7 @@ def test_submit_prints_id_and_queue_position_then_list_and_show(server: Server) 
     result = cli("submit-model", *QWEN, "--vllm.max-model-len=512", "--temperature", "0.5", "--challenge", "t1")
     assert result.exit_code == 0, result.output
     assert "#1" in result.output and "queued" in result.output and "position 1" in result.output
+    assert f"in a browser: {server.url}/submissions/1" in result.output
 
     code, second = submit_json(*QWEN, "--challenge", "t1")
     assert code == 0 and second["id"] == 2 and second["state"] == "queued" and second["queue_position"] == 2
@@ -174,6 +175,7 @@ def test_submit_prints_id_and_queue_position_then_list_and_show(server: Server) 
     )
     human = cli("submissions", "show", "1")
     assert human.exit_code == 0 and "queued" in human.output and "position 1" in human.output
+    assert f"{server.url}/submissions/1" in human.output
 
     missing = cli("submissions", "show", "99")
     assert missing.exit_code == 1 and "SUBMISSION_NOT_FOUND" in missing.output

@@ -57,7 +57,12 @@ def state_text(sub: dict[str, Any], *, progress: bool = False) -> str:
     return str(state)
 
 
-def render_submission(sub: dict[str, Any]) -> None:
+def page_url(server: str, submission_id: Any) -> str:
+    """The submission's web page on ``server`` (live stages, log, scores)."""
+    return f"{server.rstrip('/')}/submissions/{submission_id}"
+
+
+def render_submission(sub: dict[str, Any], server: str | None = None) -> None:
     from rich.table import Table
 
     from podium.cli import render
@@ -78,6 +83,8 @@ def render_submission(sub: dict[str, Any]) -> None:
     t.add_row("score", format_score(sub.get("score")))
     t.add_row("attempts", str(sub.get("attempts", 0)))
     t.add_row("created", format_when(sub.get("created_at")))
+    if server:
+        t.add_row("web page", page_url(server, sub["id"]))
     render.out.print(t)
     events = sub.get("events") or []
     if events:

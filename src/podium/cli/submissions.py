@@ -81,7 +81,7 @@ def submissions_show(submission_id: Annotated[int, typer.Argument(help="The subm
         if json_out:
             emit_json(sub)
         else:
-            render_submission(sub)
+            render_submission(sub, api.server)
         return 0
 
     run_body(json_out, body)

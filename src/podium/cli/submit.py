@@ -25,7 +25,7 @@ from podium.cli.server_client import (
     open_api,
     run_body,
 )
-from podium.cli.submission_view import render_outcome, short_sha, state_text
+from podium.cli.submission_view import page_url, render_outcome, short_sha, state_text
 
 FINAL_STATES = frozenset({"scored", "failed", "cancelled", "rejected"})
 STANDARD_PREFIXES = ("hf-", "neuron", "vllm")  # an unknown flag like these is a typo, not a challenge key
@@ -127,10 +127,12 @@ def submit_model(
                     warn = [f for f in created.get("findings") or [] if f.get("severity") != "info"]
                     if warn:
                         render.out.print(findings_table([Finding(Severity(f["severity"]), f["code"], f["message"], f.get("hint", "")) for f in warn]))
-                    render.out.print(f"follow it: podium submissions show {created['id']}  (or submit with --wait)")
+                    render.out.print(f"follow it: podium submissions show {created['id']}  (or submit with --wait),\n"
+                                     f"       or in a browser: {page_url(api.server, created['id'])}")
                 return 0
             if not json_out:
-                render.out.print(f"submitted: [bold]#{created['id']}[/] {state_text(created)}; waiting (Ctrl-C stops waiting only)")
+                render.out.print(f"submitted: [bold]#{created['id']}[/] {state_text(created)}; waiting (Ctrl-C stops waiting only)\n"
+                                 f"  in a browser: {page_url(api.server, created['id'])}")
             return follow(api, int(created["id"]), interval=interval, json_out=json_out)
 
     run_body(json_out, body)
