@@ -237,8 +237,22 @@ def test_a_machine_that_cannot_start_execute_keeps_submissions_queued(server, tm
     assert (sub.state, sub.attempts, sub.current_attempt_id, attempts(srv, sid)) == (State.QUEUED, 0, None, [])
     assert event_states(srv, sid) == [State.QUEUED]
 
+    # once nothing waits for it (the one submission cancelled), the alarm is off
+    from podium.platform.dispatch import service
+
+    with srv.db.session() as session, session.begin():
+        service.cancel(session=session, sub=session.get(Submission, sid), by="test")
+    deadline = time.monotonic() + 10
+    while dispatcher.unavailable is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert dispatcher.unavailable is None
+
+    sid = queue(srv)  # still broken: the alarm again, then the machine is mended
+    deadline = time.monotonic() + 20
+    while dispatcher.unavailable is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert dispatcher.unavailable is not None
     blocked.unlink()
     sub = wait_for(srv, sid, lambda s: s.state.is_final, timeout=60)
     assert sub.state is State.SCORED and dispatcher.unavailable is None
     assert_scored_once(srv, sid, ["scored"])
-    assert quota_used(srv) == 1

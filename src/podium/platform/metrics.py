@@ -18,9 +18,9 @@ What the server process counts (reset when it restarts, as Prometheus counters a
   ``QUOTA_EXCEEDED``, ``PAYLOAD_INVALID``, ``CHALLENGE_NOT_FOUND``, ...);
 - ``podium_attempts_requeued_total``: attempts lost (process gone, silent, never
   started) whose submission was queued again; one lost too often fails instead;
-- ``podium_executor_up``: 1 while the dispatcher's executor takes work, 0 while it does
-  not answer (a Ray cluster away: submissions wait, nothing counted); absent when the
-  server runs no dispatcher.
+- ``podium_executor_up``: 0 while submissions wait because the dispatcher's executor
+  does not take them (a Ray cluster away: nothing counted, retried), else 1; absent
+  when the server runs no dispatcher.
 
 The hooks (:func:`counts_rejections`, :func:`attempt_requeued`) are plain counters
 under a lock; prometheus_client is imported only to render a scrape, with a registry of

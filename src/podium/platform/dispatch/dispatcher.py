@@ -157,11 +157,13 @@ class Dispatcher:
         threading.Thread(target=run, name=f"podium-cancel-{attempt_id}", daemon=True).start()
 
     def dispatch(self) -> None:
-        away = self.unavailable
-        if away is not None and time.monotonic() < away.retry_at:
-            return
         with self.db.session() as session:
             targets = service.queued_targets(session=session)
+        away = self.unavailable
+        if away is not None and not targets:  # nothing waits for the executor any more (cancelled)
+            self.unavailable = None
+        if away is not None and time.monotonic() < away.retry_at:
+            return
         for target in targets:
             while not self._stop.is_set():
                 claimed = service.claim(db=self.db, target=target, slots=self.settings.slots_for(target),
