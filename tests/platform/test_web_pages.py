@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from live_server import Server
 
-from podium.platform.dispatch.dispatcher import Unavailable
 from podium.platform.models import Role, State, Submission, SubmissionEvent
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -282,19 +280,26 @@ def test_queue_page_is_for_organisers(browser, site: Site) -> None:
     assert text(browser, "#executor") == "Dispatcher on; attempts run on the local executor."
     assert text(browser, f"{cpu} .running") == "0" and not text(browser, "#error")
     assert not css(browser, "#executor-unavailable")[0].is_displayed()
-    # how the page shows an executor that does not answer (the fault itself, with a real
-    # Ray head not yet started, is in test_ray_executor.py); nothing is queued meanwhile
-    dispatcher = site.srv.app.state.dispatcher
-    dispatcher.unavailable = Unavailable("Ray does not answer at http://head:8265: refused", time.time() - 42,
-                                         time.monotonic() + 9, 4)
+
+    # the executor cannot start anything (its attempts directory is a file for a while):
+    # the page says so while the submission waits, and stops saying so once it runs
+    attempts_dir = site.srv.settings.data_dir / "attempts"
+    aside = attempts_dir.with_name("attempts-aside")
+    attempts_dir.rename(aside)
+    attempts_dir.write_text("not a directory")
     try:
+        waiting = site.add("ada", State.QUEUED)
         away = wait(browser, lambda d: css(d, "#executor-unavailable")[0].is_displayed()
                     and text(d, "#executor-unavailable"))
     finally:
-        dispatcher.unavailable = None
-    assert "The local executor does not answer" in away and "4 tries" in away
-    assert "nothing is counted" in away and "http://head:8265: refused" in away
-    wait(browser, lambda d: not css(d, "#executor-unavailable")[0].is_displayed(), timeout=10)
+        attempts_dir.unlink()
+        aside.rename(attempts_dir)
+    assert "The local executor cannot start submissions" in away and "nothing is counted" in away
+    assert "could not start podium execute here" in away and "Not a directory" in away
+    wait(browser, lambda d: not css(d, "#executor-unavailable")[0].is_displayed(), timeout=45)
+    wait(browser, lambda d: text(d, f"{cpu} .running") == "0" and text(d, f"{cpu} .queued") == "0", timeout=60)
+    with site.srv.db.session() as session:
+        assert (session.get(Submission, waiting).state, session.get(Submission, waiting).attempts) == (State.SCORED, 1)
 
     first, second = site.add("bob", State.QUEUED), site.add("ada", State.QUEUED)
     # one slot: the first runs, the second waits (no reload: the page polls)

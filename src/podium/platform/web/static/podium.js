@@ -515,9 +515,10 @@ function pageQueue() {
     const away = q.executor_unavailable;
     $("executor-unavailable").hidden = !away;
     if (away) {
-      fill($("executor-unavailable"), h("strong", { text: "The " + q.executor + " executor does not answer" }),
-        " since " + fmtTime(away.since) + " (" + away.failures + " tries; next in " + away.retry_in_s.toFixed(0) +
-        " s): queued submissions wait, nothing is counted against anyone. ", h("code", { text: away.reason }));
+      fill($("executor-unavailable"), h("strong", { text: "The " + q.executor + " executor cannot start submissions" }),
+        " since " + fmtTime(away.since) + " (" + away.failures + (away.failures === 1 ? " try" : " tries") +
+        "; next in " + away.retry_in_s.toFixed(0) + " s): queued submissions wait, nothing is counted against anyone. ",
+        h("code", { text: away.reason }));
     }
     $("capacity").tBodies[0].replaceChildren(...q.targets.map((t) => h("tr", { "data-target": t.target },
       h("td", {}, h("span", { class: "badge target", text: t.target })),
