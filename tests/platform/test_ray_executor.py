@@ -105,6 +105,43 @@ def test_a_ray_server_error_is_ray_away_a_refusal_is_not() -> None:
     assert not isinstance(refused.value, ExecutorUnavailable)
 
 
+def test_while_ray_is_unreachable_a_job_keeps_its_last_known_status() -> None:
+    """A job pending in Ray (no host free, so no heartbeat yet) stays pending while Ray
+    does not answer, rather than being taken for running and then lost for its silence;
+    a running job stays running (its heartbeats go to the server, not through Ray)."""
+    from podium.platform.dispatch.executor import Status
+    from podium.platform.dispatch.ray_executor import RayExecutor
+
+    class Flaky:
+        def __init__(self) -> None:
+            self.answers: dict[str, str] = {}
+            self.up = True
+
+        def get_job_status(self, job_id: str) -> str:
+            if not self.up:
+                raise ConnectionError("Failed to connect to Ray")
+            return self.answers[job_id]
+
+    client = Flaky()
+    ray = RayExecutor("http://h:8265", client=client)
+
+    def ask(job: str) -> Status:
+        ray._client = client  # the executor drops a client that could not connect; give it back
+        return ray.status({"ray_job": job})
+
+    client.answers = {"pending": "PENDING", "running": "RUNNING"}
+    assert (ask("pending"), ask("running")) == (Status.PENDING, Status.RUNNING)
+    client.up = False
+    for _ in range(2):
+        assert (ask("pending"), ask("running")) == (Status.PENDING, Status.RUNNING)
+    client.up, client.answers["pending"] = True, "RUNNING"  # it started on a host meanwhile
+    assert ask("pending") is Status.RUNNING
+    client.up = False
+    assert ask("pending") is Status.RUNNING
+    client.up, client.answers["pending"] = True, "SUCCEEDED"
+    assert ask("pending") is Status.EXITED
+
+
 # -- a real Ray cluster -------------------------------------------------------------
 
 

@@ -14,8 +14,9 @@ The handle is the Ray job's submission id (``podium-s<submission>-a<attempt>-<ra
 Status: pending and running jobs are alive; a job that stopped, failed (its host lost
 included: Ray fails the job when the node's heartbeats stop) or that Ray no longer knows
 is gone, and the dispatcher then queues the submission again unless the attempt already
-reported. When Ray cannot be reached the answer is "running": the heartbeat timeout
-still catches an attempt that is really lost. A job that cannot be submitted because Ray
+reported. When Ray cannot be reached the answer is what Ray said last: "running" (the
+heartbeat timeout still catches an attempt that is really lost), or "pending" for a job
+still waiting for a host, which sends no heartbeat and must not be taken for lost. A job that cannot be submitted because Ray
 does not answer is not an attempt: the submission stays queued (ExecutorUnavailable).
 
 Cancel: Ray stops the job: SIGTERM to the entrypoint and all its descendants (vLLM
@@ -90,6 +91,7 @@ class RayExecutor:
         self.env = dict(env or {})
         self.grace_s = grace_s
         self._client = client
+        self._pending: set[str] = set()  # jobs Ray last reported PENDING (see status)
 
     @property
     def client(self) -> Any:
@@ -144,12 +146,15 @@ class RayExecutor:
     def status(self, handle: Handle) -> Status:
         if "ray_job" not in handle:  # started by another executor before a settings change
             return Status.EXITED
+        job_id = handle["ray_job"]
         name = self._status_name(handle)
-        if name is None or name == "RUNNING":
-            return Status.RUNNING
+        if name is None:  # Ray unreachable: as last seen (a pending job sends no heartbeat)
+            return Status.PENDING if job_id in self._pending else Status.RUNNING
         if name == "PENDING":
+            self._pending.add(job_id)
             return Status.PENDING
-        return Status.EXITED
+        self._pending.discard(job_id)
+        return Status.RUNNING if name == "RUNNING" else Status.EXITED
 
     def cancel(self, handle: Handle) -> None:
         job_id = handle.get("ray_job")
