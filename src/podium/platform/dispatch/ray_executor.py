@@ -160,6 +160,7 @@ class RayExecutor:
         job_id = handle.get("ray_job")
         if job_id is None:
             return
+        self._pending.discard(job_id)
         try:
             self.client.stop_job(job_id)
         except Exception as exc:
