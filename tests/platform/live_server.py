@@ -137,3 +137,18 @@ def quota_used(srv: Server) -> int:
         row = challenges.get_challenge(session=session, name="t1")
         return quota_status(session=session, user_id=1, challenge_id=row.id,
                             quotas=challenges.definition(row).quotas, now=utcnow()).used
+
+
+def wait_executor_away(srv: Server, sid: int, failures: int, timeout: float = 30.0):
+    """Wait until the dispatcher has failed ``failures`` times in a row to start work on
+    its executor; check that ``sid`` waits meanwhile, queued, with no attempt made or
+    counted. Returns the dispatcher's ``Unavailable``."""
+    dispatcher = srv.app.state.dispatcher
+    deadline = time.monotonic() + timeout
+    while not (dispatcher.unavailable and dispatcher.unavailable.failures >= failures) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    away = dispatcher.unavailable
+    assert away is not None and away.failures >= failures, f"the dispatcher never failed {failures} times: {away}"
+    sub = wait_for(srv, sid, lambda s: True)
+    assert (sub.state, sub.attempts, sub.current_attempt_id, attempts(srv, sid)) == (State.QUEUED, 0, None, [])
+    return away

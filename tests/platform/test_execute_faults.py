@@ -19,6 +19,7 @@ from live_server import (
     queue,
     quota_used,
     start_server,
+    wait_executor_away,
     wait_for,
 )
 
@@ -228,13 +229,8 @@ def test_a_machine_that_cannot_start_execute_keeps_submissions_queued(server, tm
     srv = server("slow:0.5")
     sid = queue(srv)
     dispatcher = srv.app.state.dispatcher
-    deadline = time.monotonic() + 20
-    while not (dispatcher.unavailable and dispatcher.unavailable.failures >= 2) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    away = dispatcher.unavailable
-    assert away is not None and away.failures >= 2 and "could not start podium execute here" in away.reason
-    sub = wait_for(srv, sid, lambda s: True)
-    assert (sub.state, sub.attempts, sub.current_attempt_id, attempts(srv, sid)) == (State.QUEUED, 0, None, [])
+    away = wait_executor_away(srv, sid, failures=2)
+    assert "could not start podium execute here" in away.reason
     assert event_states(srv, sid) == [State.QUEUED]
 
     # once nothing waits for it (the one submission cancelled), the alarm is off
