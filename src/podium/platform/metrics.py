@@ -193,7 +193,7 @@ class PodiumCollector:
         if self.executor_up is not None:
             yield GaugeMetricFamily(
                 "podium_executor_up",
-                "1 when the dispatcher's executor takes work, 0 while it does not answer (e.g. Ray away).",
+                "0 while submissions wait because the dispatcher's executor cannot start them (e.g. Ray away), else 1.",
                 value=int(self.executor_up),
             )
 

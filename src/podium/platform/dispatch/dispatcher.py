@@ -159,10 +159,10 @@ class Dispatcher:
     def dispatch(self) -> None:
         with self.db.session() as session:
             targets = service.queued_targets(session=session)
-        away = self.unavailable
-        if away is not None and not targets:  # nothing waits for the executor any more (cancelled)
-            self.unavailable = None
-        if away is not None and time.monotonic() < away.retry_at:
+        if not targets:
+            self.unavailable = None  # nothing waits for the executor (any more: e.g. cancelled)
+            return
+        if self.unavailable is not None and time.monotonic() < self.unavailable.retry_at:
             return
         for target in targets:
             while not self._stop.is_set():

@@ -16,8 +16,9 @@ included: Ray fails the job when the node's heartbeats stop) or that Ray no long
 is gone, and the dispatcher then queues the submission again unless the attempt already
 reported. When Ray cannot be reached the answer is what Ray said last: "running" (the
 heartbeat timeout still catches an attempt that is really lost), or "pending" for a job
-still waiting for a host, which sends no heartbeat and must not be taken for lost. A job that cannot be submitted because Ray
-does not answer is not an attempt: the submission stays queued (ExecutorUnavailable).
+still waiting for a host, which sends no heartbeat and must not be taken for lost. A
+job that cannot be submitted because Ray does not answer (or answers 5xx) is not an
+attempt: the submission stays queued (ExecutorUnavailable).
 
 Cancel: Ray stops the job: SIGTERM to the entrypoint and all its descendants (vLLM
 included, although it runs in a session of its own), SIGKILL after the grace period
